@@ -1,0 +1,26 @@
+"""autograd_core: reverse-mode automatic differentiation on a graph of Tensor nodes.
+
+>>> import autograd_core as ag
+>>> w = ag.Tensor(1.5, requires_grad=True)
+>>> y = (w * w).sin()
+>>> y.backward()
+>>> w.grad            # 2 w cos(w^2)
+"""
+
+from . import functions as _functions
+from .anomaly import AnomalyError, detect_anomaly
+from .backward import grad, topological_order
+from .composites import concatenate, stack
+from .dtypes import get_default_dtype, set_default_dtype
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .primitive import ShapeError
+from .functions import matmul, maximum, minimum, where
+from .tensor import Tensor, as_tensor
+
+globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
+
+__all__ = [
+    "AnomalyError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",
+    "get_default_dtype", "grad", "is_grad_enabled", "matmul", "maximum", "minimum", "no_grad", "set_default_dtype",
+    "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
+]  # fmt: skip

@@ -1,0 +1,237 @@
+"""Reverse mode: one topological sweep from the outputs back to the inputs.
+
+The forward pass recorded the evaluation trace z_1 ... z_T as a graph. Reverse mode walks it once, from z_T back
+to z_1, carrying for each node its adjoint dz_T/dz_t. When a node is reached, every node that used it has already
+been swept and has sent its share, so its adjoint is complete: the node passes it through its primitive's vjp
+rules to its own inputs (adding up where an input was used more than once) and is never looked at again. Each node
+is visited once, so the sweep costs O(T), a small constant times the forward pass (Baur-Strassen).
+
+Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import anomaly
+from .grad_mode import enable_grad, no_grad
+from .primitives import reshape, sum
+from .tensor import RETAIN_GRAD, Tensor
+
+
+def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Every node the roots depend on that requires grad, each once, inputs before the nodes that use them.
+
+    An iterative depth-first search: a node is appended after all of its inputs (post-order).
+    """
+    order: list[Tensor] = []
+    seen: set[Tensor] = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(_parents(root)))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, iter(_parents(parent))))
+                    break
+            else:  # all inputs placed: the node can follow them
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _parents(node: Tensor) -> list[Tensor]:
+    inputs = node._inputs
+    if inputs is None:
+        return []
+    return [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a gradient of a broadcast result down to the ``shape`` of the input that was broadcast.
+
+    Broadcasting copies an input along new leading axes and along axes of length 1; the adjoint of a copy is the
+    sum of the copies' adjoints. This is the one place where broadcasting is undone.
+    """
+    if np.shape(g) == shape:
+        return g
+    lead = np.ndim(g) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and np.shape(g)[lead + i] != 1)
+    return reshape(sum(g, axis=axes, keepdims=True), shape=shape)
+
+
+_FREED = (
+    "Trying to backward through the graph a second time: its saved values were freed after the first backward. "
+    "Specify retain_graph=True on the first backward (or ag.grad) if you need to sweep it again."
+)
+
+
+def _sweep(
+    roots: Sequence[Tensor],
+    seeds: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: dict[Tensor, int] | None = None,
+) -> list[Any] | None:
+    """Propagate ``seeds`` (the roots' adjoints) back through the graph.
+
+    Leaves accumulate into ``.grad``; with ``capture`` (node -> position) the adjoints of those nodes are returned
+    instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
+    """
+    order = topological_order(roots)
+    adjoints: dict[Tensor, Any] = {}
+    for root, seed in zip(roots, seeds):
+        adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
+    captured: list[Any] = [None] * len(capture) if capture is not None else []
+
+    while order:
+        node = order.pop()  # popping lets the sweep drop its own reference to each node once swept
+        g = adjoints.pop(node, None)
+        if g is None:  # no path carries a derivative from the roots to this node
+            continue
+        if node._hooks:
+            g = _run_hooks(node, g, create_graph)
+        if capture is not None:
+            if node in capture:
+                captured[capture[node]] = g
+        elif node._op is None:
+            _accumulate(node, g)
+        op = node._op
+        if op is None:
+            continue
+        inputs = node._inputs
+        if inputs is None:
+            raise RuntimeError(_FREED)
+        # the rules see numbers in an ordinary sweep, and graph nodes when the sweep itself is being recorded
+        args, z = (inputs, node) if create_graph else (node._args, node.data)
+        params = node._params
+        for i, (x, vjp) in enumerate(zip(inputs, op.vjps)):
+            if vjp is None or not (isinstance(x, Tensor) and x.requires_grad):
+                continue
+            gx = unbroadcast(vjp(g, z, *args, **params), x.shape)
+            if anomaly.enabled:
+                anomaly.check_backward(node, i, gx)
+            previous = adjoints.get(x)
+            adjoints[x] = gx if previous is None else previous + gx
+        if not retain_graph:
+            node._inputs = node._args = None
+    return captured
+
+
+def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
+    """Call the node's hooks in order; each sees a Tensor and may return a replacement."""
+    for hook in list(node._hooks):
+        if hook is RETAIN_GRAD:
+            _accumulate(node, g)
+            continue
+        result = hook(g if create_graph else Tensor._node(g, None, None, None, None))
+        if result is not None:
+            result = result if create_graph or not isinstance(result, Tensor) else result.data
+            if np.shape(result) != node.shape:
+                raise RuntimeError(f"hook on a node of shape {node.shape} returned a gradient of shape {np.shape(result)}")
+            g = result
+    return g
+
+
+def _accumulate(node: Tensor, g: Any) -> None:
+    """``node.grad += g``; the first gradient is copied, so that .grad never aliases another array."""
+    value = g.data if isinstance(g, Tensor) else g
+    if node.grad is None:
+        node.grad = np.array(value, dtype=node.dtype)
+    else:
+        node.grad += value
+
+
+def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
+    """The adjoint a sweep starts from: ones for a scalar output, else the given ``grad`` of the output's shape."""
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"{what}: grad can be implicitly created only for scalar outputs; this output has shape "
+                f"{output.shape}, so pass a gradient of that shape"
+            )
+        seed = np.ones_like(output.data)
+    else:
+        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=output.dtype)
+        if seed.shape != output.shape:
+            raise ValueError(f"{what}: the gradient has shape {seed.shape} but the output has shape {output.shape}")
+    if create_graph:
+        return grad if isinstance(grad, Tensor) else Tensor._node(seed, None, None, None, None)
+    return seed
+
+
+def _check_differentiable(output: Tensor, what: str) -> None:
+    if not isinstance(output, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{what}: the tensor does not require grad and has no graph: no input it was computed from has "
+            "requires_grad=True (or it was computed under no_grad)"
+        )
+
+
+def backward(
+    output: Tensor,
+    grad: Tensor | np.ndarray | float | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate d(output)/d(leaf), weighted by ``grad``, into ``leaf.grad`` for every leaf that requires grad."""
+    _check_differentiable(output, "backward")
+    seed = _seed(output, grad, create_graph, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    with enable_grad() if create_graph else no_grad():
+        _sweep([output], [seed], retain, create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
+
+    Returns a tuple with one Tensor per input; ``.grad`` attributes are not touched. ``grad_outputs`` weights each
+    output (needed for non-scalar outputs). With ``create_graph=True`` the results are graphs themselves and can be
+    differentiated again, to any order.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError("grad: every input must be a Tensor that requires grad")
+    for out in outputs:
+        _check_differentiable(out, "grad")
+    seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
+    retain = create_graph if retain_graph is None else retain_graph
+    capture = {x: i for i, x in enumerate(inputs)}
+    with enable_grad() if create_graph else no_grad():
+        found = _sweep(outputs, seeds, retain, create_graph, capture)
+    results: list[Tensor | None] = []
+    for i, g in enumerate(found):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {inputs[i].shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            results.append(None)
+        elif isinstance(g, Tensor):
+            results.append(g)
+        else:
+            results.append(Tensor._node(np.array(g, dtype=inputs[i].dtype), None, None, None, None))
+    return tuple(results)

@@ -1,0 +1,132 @@
+"""Operations composed from primitives: their derivatives come for free from the primitives' rules.
+
+Each is written for stability first: softmax and logsumexp shift by the maximum, which is a constant of the
+shift-invariant result (so it is taken from the data and carries no gradient), and never see exp overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import primitives as P
+from .primitive import ShapeError
+from .tensor import Axis, Tensor, as_tensor
+
+
+def _count(shape: tuple[int, ...], axis: Axis) -> int:
+    """How many entries a reduction over ``axis`` combines into one."""
+    if axis is None:
+        return math.prod(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return math.prod(shape[a] for a in axes)
+
+
+def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """sum(x) / N over ``axis``."""
+    return P.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+
+
+def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    """sum((x - mean(x))^2) / (N - ddof) over ``axis``."""
+    d = x - mean(x, axis, keepdims=True)
+    return P.sum(d * d, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - ddof)
+
+
+def _shift(x: Tensor, axis: Axis) -> np.ndarray:
+    """The maximum along ``axis`` (kept dims) as a constant; 0 where it is infinite, so that inf - inf never occurs."""
+    m = np.max(x.data, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    """log sum_i exp(x_i) = m + log sum_i exp(x_i - m): no term exceeds 1, so nothing overflows."""
+    m = _shift(x, axis)
+    s = P.sum(P.exp(x - m), axis=axis, keepdims=keepdims)
+    return P.log(s) + (m if keepdims else m.reshape(s.shape))
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x_i - m) / sum_j exp(x_j - m): the largest term is 1, so the sum is at least 1."""
+    e = P.exp(x - _shift(x, axis))
+    return e / P.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x_i - logsumexp(x): exact where log(softmax(x)) would underflow to log 0."""
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """where(x > 0, x, negative_slope * x)."""
+    return P.where(x > 0, x, x * negative_slope)
+
+
+def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta."""
+    return P.softplus(x) if beta == 1 else P.softplus(x * beta) / beta
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, or 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) for "tanh"."""
+    if approximate == "none":
+        return x * 0.5 * (1 + P.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return x * 0.5 * (1 + P.tanh((x + 0.044715 * x * x * x) * _SQRT_TWO_OVER_PI))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim into one; a 0-d tensor becomes shape (1,)."""
+    if x.ndim == 0:
+        return P.reshape(x, shape=(1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}")
+    return P.reshape(x, shape=x.shape[:start] + (-1,) + x.shape[end + 1 :])
+
+
+def squeeze(x: Tensor, axis: Axis = None) -> Tensor:
+    """Drop axes of length 1: all of them, or those named in ``axis`` that have length 1."""
+    if axis is None:
+        drop = {i for i, n in enumerate(x.shape) if n == 1}
+    else:
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        for a in axes:
+            if not -x.ndim <= a < max(x.ndim, 1):
+                raise IndexError(f"squeeze: axis {a} out of range for a tensor of shape {x.shape}")
+        drop = {a % max(x.ndim, 1) for a in axes if x.ndim and x.shape[a] == 1}
+    return P.reshape(x, shape=tuple(n for i, n in enumerate(x.shape) if i not in drop))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert an axis of length 1 at ``dim`` (negative counts from the end of the result)."""
+    if not -x.ndim - 1 <= dim <= x.ndim:
+        raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor of shape {x.shape} (expected -{x.ndim + 1}..{x.ndim})")
+    dim = dim % (x.ndim + 1)
+    return P.reshape(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    if len(seq) == 0:
+        raise ValueError("concatenate: expected a non-empty sequence of tensors")
+    return P.concatenate(*[as_tensor(t) for t in seq], axis=axis)
+
+
+def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    if len(seq) == 0:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors = [as_tensor(t) for t in seq]
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ShapeError(f"stack: all tensors need the same shape, got {tensors[0].shape} and {t.shape}")
+    return P.concatenate(*[unsqueeze(t, axis) for t in tensors], axis=axis)

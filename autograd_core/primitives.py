@@ -1,0 +1,283 @@
+"""The derivative table: every primitive's forward and its vector-Jacobian products, side by side.
+
+An entry reads ``Primitive(name, kind, forward, vjp for input 0, vjp for input 1, ...)``. A vjp rule receives the
+output's adjoint ``g``, the output ``z``, the inputs and the parameters, and returns the adjoint for its input:
+g^T (dz/dx). Rules are written with primitives and operators only, so the same rule computes numbers in an
+ordinary backward and records a graph under ``create_graph=True`` (see primitive.py).
+
+A rule may return a gradient in the broadcast shape of the output; the sweep sums it down to the input's shape in
+one place (``unbroadcast`` in backward.py), so no rule here deals with broadcasting.
+
+Care with dtypes: a Python number combined with an array keeps the array's dtype (NEP 50), but a numpy array or a
+numpy float64 scalar does not, so constants inside rules are Python numbers or booleans, never new arrays.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+from .primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT, EachInput, Primitive, ShapeError
+
+# ---- affine maps ------------------------------------------------------------------------------------------------
+
+add = Primitive("add", AFFINE, np.add,
+                lambda g, z, x, y: g,
+                lambda g, z, x, y: g)
+
+subtract = Primitive("subtract", AFFINE, np.subtract,
+                     lambda g, z, x, y: g,
+                     lambda g, z, x, y: -g)
+
+negative = Primitive("negative", AFFINE, np.negative,
+                     lambda g, z, x: -g)
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    if not keepdims:
+        g = reshape(g, shape=_kept_shape(np.shape(x), axis))
+    return broadcast_to(g, shape=np.shape(x))  # every summand gets the adjoint of the sum
+
+
+sum = Primitive("sum", AFFINE, np.sum, _sum_vjp)  # noqa: A001  (the table uses numpy's names)
+
+# The sweep sums a broadcast gradient back to the input's shape, so broadcasting's own rule is the identity.
+broadcast_to = Primitive("broadcast_to", AFFINE, np.broadcast_to,
+                         lambda g, z, x, *, shape: g)
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        return np.reshape(x, shape)
+    except ValueError:
+        raise ShapeError(
+            f"reshape: cannot reshape a tensor of shape {np.shape(x)} ({np.size(x)} elements) into shape {shape}"
+        ) from None
+
+
+reshape = Primitive("reshape", AFFINE, _reshape,
+                    lambda g, z, x, *, shape: reshape(g, shape=np.shape(x)))
+
+
+def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort([a % len(axes) for a in axes]))
+
+
+transpose = Primitive("transpose", AFFINE, np.transpose,
+                      lambda g, z, x, *, axes: transpose(g, axes=_inverse_permutation(axes)))
+
+
+def _is_basic(index: Any) -> bool:
+    """True when ``index`` selects each element at most once (no integer arrays), so assignment can scatter."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
+
+
+def _scatter(g: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of ``x[index]``. Repeated indices add up."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
+                    lambda g, z, x, *, index: scatter(g, shape=np.shape(x), index=index))
+
+scatter = Primitive("scatter", AFFINE, _scatter,
+                    lambda g, z, src, *, shape, index: getitem(g, index=index))
+
+
+def _concatenate_vjp(i: int, g: Any, z: Any, *xs: Any, axis: int) -> Any:
+    """Input i's adjoint is its slice of the output's adjoint along ``axis``."""
+    axis = axis % np.ndim(z)
+    start = int(np.sum([np.shape(x)[axis] for x in xs[:i]], dtype=int))
+    stop = start + np.shape(xs[i])[axis]
+    return getitem(g, index=(slice(None),) * axis + (slice(start, stop),))
+
+
+concatenate = Primitive("concatenate", AFFINE, lambda *xs, axis: np.concatenate(xs, axis=axis),
+                        EachInput(_concatenate_vjp))
+
+where = Primitive("where", AFFINE, np.where,
+                  None,  # the condition carries no derivative
+                  lambda g, z, c, x, y: where(c, g, 0),
+                  lambda g, z, c, x, y: where(c, 0, g))
+
+astype = Primitive("astype", AFFINE, lambda x, *, dtype: np.asarray(x).astype(dtype),
+                   lambda g, z, x, *, dtype: astype(g, dtype=x.dtype))
+
+# ---- products and powers ----------------------------------------------------------------------------------------
+
+multiply = Primitive("multiply", PRODUCT, np.multiply,
+                     lambda g, z, x, y: g * y,
+                     lambda g, z, x, y: g * x)
+
+divide = Primitive("divide", PRODUCT, np.divide,
+                   lambda g, z, x, y: g / y,
+                   lambda g, z, x, y: -(g * z / y))  # d(x/y)/dy = -x/y^2 = -z/y
+
+power = Primitive("power", PRODUCT, np.power,
+                  # y x^(y-1); for y = 0 the exponent stays 0 so that 0^-1 never appears (the derivative is 0)
+                  lambda g, z, x, y: g * y * x ** (y - (y != 0)),
+                  # x^y log x; at x = 0 we take log 1 = 0, the limit of z log x as x -> 0 for y > 0
+                  lambda g, z, x, y: g * z * log(x + (x == 0)))
+
+
+def _matmul(a: Any, b: Any) -> np.ndarray:
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        raise ShapeError(f"matmul: {sa} @ {sb}: both operands need at least one dimension (use * for scalars)")
+    inner_b = sb[-2] if len(sb) > 1 else sb[0]
+    if sa[-1] != inner_b:
+        raise ShapeError(f"matmul: {sa} @ {sb}: inner dimensions {sa[-1]} and {inner_b} differ")
+    return np.matmul(a, b)
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    axes = list(range(np.ndim(x)))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, axes=tuple(axes))
+
+
+def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """View 1-D operands as matrices, as matmul does: a (k,) as (1, k), b (k,) as (k, 1); g follows."""
+    if np.ndim(b) == 1:
+        b = reshape(b, shape=(-1, 1))
+        g = reshape(g, shape=np.shape(g) + (1,))
+    if np.ndim(a) == 1:
+        a = reshape(a, shape=(1, -1))
+        g = reshape(g, shape=np.shape(g)[:-1] + (1,) + np.shape(g)[-1:])
+    return g, a, b
+
+
+def _matmul_vjp_a(g: Any, z: Any, a: Any, b: Any) -> Any:
+    g2, a2, b2 = _as_matrices(g, a, b)
+    ga = matmul(g2, _mT(b2))  # dL/dA = G B^T
+    return reshape(ga, shape=np.shape(ga)[:-2] + (np.shape(a)[-1],)) if np.ndim(a) == 1 else ga
+
+
+def _matmul_vjp_b(g: Any, z: Any, a: Any, b: Any) -> Any:
+    g2, a2, b2 = _as_matrices(g, a, b)
+    gb = matmul(_mT(a2), g2)  # dL/dB = A^T G
+    return reshape(gb, shape=np.shape(gb)[:-1]) if np.ndim(b) == 1 else gb
+
+
+matmul = Primitive("matmul", PRODUCT, _matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+# ---- fixed one-dimensional functions, applied to each entry -----------------------------------------------------
+
+exp = Primitive("exp", ELEMENTWISE, np.exp,
+                lambda g, z, x: g * z)
+
+log = Primitive("log", ELEMENTWISE, np.log,
+                lambda g, z, x: g / x)
+
+sin = Primitive("sin", ELEMENTWISE, np.sin,
+                lambda g, z, x: g * cos(x))
+
+cos = Primitive("cos", ELEMENTWISE, np.cos,
+                lambda g, z, x: -(g * sin(x)))
+
+tan = Primitive("tan", ELEMENTWISE, np.tan,
+                lambda g, z, x: g * (1 + z * z))
+
+tanh = Primitive("tanh", ELEMENTWISE, np.tanh,
+                 lambda g, z, x: g * (1 - z * z))
+
+# 1 / (1 + e^-x) written as exp(-log(1 + e^-x)): logaddexp never overflows, so neither end gives inf/inf
+sigmoid = Primitive("sigmoid", ELEMENTWISE, lambda x: np.exp(-np.logaddexp(0, -x)),
+                    lambda g, z, x: g * z * (1 - z))
+
+# log(1 + e^x) via logaddexp, exact for large |x|; its derivative is the sigmoid
+softplus = Primitive("softplus", ELEMENTWISE, lambda x: np.logaddexp(0, x),
+                     lambda g, z, x: g * sigmoid(x))
+
+relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
+                 lambda g, z, x: where(x > 0, g, 0))  # relu'(0) = 0
+
+sign = Primitive("sign", ELEMENTWISE, np.sign)  # piecewise constant: no gradient flows through it
+
+absolute = Primitive("absolute", ELEMENTWISE, np.abs,
+                     lambda g, z, x: g * sign(x))  # abs'(0) = sign(0) = 0
+
+sqrt = Primitive("sqrt", ELEMENTWISE, np.sqrt,
+                 lambda g, z, x: g / (2 * z))
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+erf = Primitive("erf", ELEMENTWISE, scipy.special.erf,
+                lambda g, z, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)))
+
+
+def _clip(x: Any, lo: float | None, hi: float | None) -> np.ndarray:
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    return np.clip(x, lo, hi)
+
+
+def _clip_vjp(g: Any, z: Any, x: Any, *, lo: float | None, hi: float | None) -> Any:
+    if lo is not None:
+        g = where(x < lo, 0, g)
+    if hi is not None:
+        g = where(x > hi, 0, g)
+    return g  # the gradient passes on the closed interval [lo, hi], as PyTorch's clamp
+
+
+clip = Primitive("clip", ELEMENTWISE, _clip, _clip_vjp)
+
+# ---- rules of their own: extrema and comparisons ----------------------------------------------------------------
+
+
+def _share(g: Any, x: Any, y: Any) -> Any:
+    """x's part of the adjoint of maximum(x, y): all of it where x wins, half of it where x and y tie."""
+    return where(x == y, g / 2, where(x > y, g, 0))
+
+
+maximum = Primitive("maximum", COMPOSITE, np.maximum,
+                    lambda g, z, x, y: _share(g, x, y),
+                    lambda g, z, x, y: _share(g, y, x))
+
+minimum = Primitive("minimum", COMPOSITE, np.minimum,
+                    lambda g, z, x, y: _share(g, y, x),
+                    lambda g, z, x, y: _share(g, x, y))
+
+
+def _extremum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    """The adjoint goes to the entries equal to the extremum, split evenly between ties."""
+    if not keepdims:
+        kept = _kept_shape(np.shape(x), axis)
+        g, z = reshape(g, shape=kept), reshape(z, shape=kept)
+    winners = x == z
+    ties = astype(sum(winners, axis=axis, keepdims=True), dtype=g.dtype)
+    return where(winners, g / ties, 0)
+
+
+amax = Primitive("max", COMPOSITE, np.max, _extremum_vjp)
+amin = Primitive("min", COMPOSITE, np.min, _extremum_vjp)
+
+# Comparisons give boolean tensors that carry no gradient.
+less = Primitive("less", COMPOSITE, np.less)
+less_equal = Primitive("less_equal", COMPOSITE, np.less_equal)
+greater = Primitive("greater", COMPOSITE, np.greater)
+greater_equal = Primitive("greater_equal", COMPOSITE, np.greater_equal)
+equal = Primitive("equal", COMPOSITE, np.equal)
+not_equal = Primitive("not_equal", COMPOSITE, np.not_equal)
+
+
+def table() -> dict[str, Primitive]:
+    """Every primitive of the table by name: what the self-test walks and the graph drawing colours."""
+    return {p.name: p for p in globals().values() if isinstance(p, Primitive)}

@@ -1,0 +1,453 @@
+"""`Tensor`: a numpy array that is also a node of the computation graph.
+
+A leaf is made by the user (``Tensor(1.5, requires_grad=True)``); every other node is the output of one primitive
+and remembers that primitive, its inputs and its parameters: one step z_t = h_t(parents) of the evaluation trace.
+A 0-d Tensor is the lectures' scalar node; scalars and tensors are the same type of node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from .dtypes import get_default_dtype
+
+Axis = int | tuple[int, ...] | None
+
+
+def _pick_axis(axis: Axis, dim: Axis) -> Axis:
+    """Reductions take numpy's ``axis=`` and PyTorch's ``dim=``; at most one of them."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give either axis= or dim=, not both")
+        return dim
+    return axis
+
+
+def _pick_keepdims(keepdims: bool, keepdim: bool | None) -> bool:
+    return keepdims if keepdim is None else keepdim
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+class Tensor:
+    """A node of the graph holding an ``np.ndarray`` value and, after a backward sweep, its gradient.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``: numpy arrays keep their dtype (and are copied);
+    Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_origin")
+    __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: DTypeLike | None = None,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if isinstance(data, (np.ndarray, np.generic)):
+            array = np.array(data, dtype=dtype)
+        else:
+            array = np.array(data)
+            if dtype is not None:
+                array = array.astype(dtype)
+            elif array.dtype == np.float64:  # Python floats: the default dtype, as torch.tensor does
+                array = array.astype(get_default_dtype())
+        if array.dtype == object:
+            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data (numpy gave dtype object)")
+        if requires_grad and not np.issubdtype(array.dtype, np.floating):
+            raise TypeError(
+                f"Tensor: requires_grad=True needs floating-point data, got dtype {array.dtype}; "
+                "only floating-point tensors can have gradients (pass dtype=np.float32 or np.float64)"
+            )
+        self.data: np.ndarray = array
+        self.grad: np.ndarray | None = None
+        self.requires_grad: bool = bool(requires_grad)
+        self.name: str | None = name
+        self._op = None
+        self._inputs: tuple[Any, ...] | None = None
+        self._args: tuple[Any, ...] | None = None
+        self._params: dict[str, Any] | None = None
+        self._hooks: list[Any] | None = None
+
+    @staticmethod
+    def _node(value: np.ndarray, op: Any, inputs: Any, args: Any, params: Any) -> Tensor:
+        """Make a graph node without the checks of ``__init__``: the hot path of every operation."""
+        t = Tensor.__new__(Tensor)
+        t.data = value
+        t.grad = None
+        t.requires_grad = op is not None
+        t.name = None
+        t._op = op
+        t._inputs = inputs
+        t._args = args
+        t._params = params
+        t._hooks = None
+        return t
+
+    # ---- attributes -------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (and results of operations that record nothing)."""
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (a plain transpose for a matrix)."""
+        return P.transpose(self, axes=tuple(range(self.ndim - 1, -1, -1)))
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4, threshold=20, prefix="Tensor(")
+        extras = []
+        if self.data.dtype != get_default_dtype() and np.issubdtype(self.data.dtype, np.floating):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self._op is not None:
+            extras.append(f"op={self._op.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({', '.join([body, *extras])})"
+
+    __hash__ = object.__hash__  # nodes are dictionary keys in the sweep; == is elementwise, as in numpy
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .all() or .any() on .data")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The value as a numpy array (shared, not copied)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same value as a new leaf that does not require grad: the graph stops here."""
+        return Tensor._node(self.data, None, None, None, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf; returns self."""
+        if self._op is not None:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad of leaf tensors; "
+                "use .detach().requires_grad_() to make a new leaf from this value"
+            )
+        if requires_grad and not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"requires_grad_: only floating-point tensors can require grad, got dtype {self.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad`` becomes None, as PyTorch's ``set_to_none``)."""
+        self.grad = None
+
+    def astype(self, dtype: DTypeLike) -> Tensor:
+        """A copy in another dtype; the gradient is cast back on the way down."""
+        return P.astype(self, dtype=np.dtype(dtype))
+
+    # ---- the backward sweep -----------------------------------------------------------------------------------
+    def backward(
+        self,
+        grad: Tensor | np.ndarray | float | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is the adjoint to start from (``ones`` for a scalar, required otherwise). The graph is freed as it
+        is swept unless ``retain_graph=True``; ``create_graph=True`` records the sweep itself (see ``ag.grad`` for
+        differentiable results).
+        """
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | np.ndarray | None]) -> RemovableHandle:
+        """Call ``fn(grad)`` when this node's gradient is complete; a non-None result replaces the gradient.
+
+        Returns a handle whose ``.remove()`` takes the hook away again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf node's gradient in ``.grad`` after a backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not require grad")
+        if self._op is not None and (self._hooks is None or RETAIN_GRAD not in self._hooks):
+            self.register_hook(RETAIN_GRAD)
+
+    # ---- operators --------------------------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return P.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return P.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return P.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return P.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return P.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return P.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return P.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return P.divide(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return P.power(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        # the base takes our dtype, so that 2 ** float32 and its gradient's log(2) stay float32
+        return P.power(np.asarray(base, dtype=self.dtype), self)
+
+    def __neg__(self) -> Tensor:
+        return P.negative(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return P.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return P.matmul(other, self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return P.less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return P.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return P.greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return P.greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return P.equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return P.not_equal(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return P.getitem(self, index=_plain_index(index))
+
+    # ---- one-dimensional functions (each also ag.NAME) --------------------------------------------------------
+    def exp(self) -> Tensor:
+        """e^x, elementwise."""
+        return P.exp(self)
+
+    def log(self) -> Tensor:
+        """Natural logarithm, elementwise."""
+        return P.log(self)
+
+    def sin(self) -> Tensor:
+        """sin x, elementwise."""
+        return P.sin(self)
+
+    def cos(self) -> Tensor:
+        """cos x, elementwise."""
+        return P.cos(self)
+
+    def tan(self) -> Tensor:
+        """tan x, elementwise."""
+        return P.tan(self)
+
+    def tanh(self) -> Tensor:
+        """tanh x, elementwise."""
+        return P.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e^-x), elementwise, without overflow for large |x|."""
+        return P.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0), elementwise; relu'(0) = 0."""
+        return P.relu(self)
+
+    def abs(self) -> Tensor:
+        """|x|, elementwise; abs'(0) = 0."""
+        return P.absolute(self)
+
+    def sqrt(self) -> Tensor:
+        """Square root, elementwise."""
+        return P.sqrt(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, negative_slope * x otherwise; the derivative at 0 is negative_slope, as PyTorch's."""
+        return C.leaky_relu(self, negative_slope)
+
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        """log(1 + e^(beta x)) / beta, elementwise, stable for large |x|."""
+        return C.softplus(self, beta)
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """x Phi(x) with the exact erf form, or PyTorch's tanh approximation (``approximate="tanh"``)."""
+        return C.gelu(self, approximate)
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Clamp each entry to [lo, hi]; the gradient passes where lo <= x <= hi (PyTorch's clamp)."""
+        return P.clip(self, lo=lo, hi=hi)
+
+    # ---- reductions and normalisations ------------------------------------------------------------------------
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple, or None for all)."""
+        return P.sum(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis``."""
+        return C.mean(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Largest entry over ``axis`` (values only); ties share the gradient evenly."""
+        return P.amax(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Smallest entry over ``axis`` (values only); ties share the gradient evenly."""
+        return P.amin(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+
+    def var(
+        self, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
+        """Variance sum((x - mean)^2) / (N - ddof) over ``axis`` (ddof=0: numpy's default, the biased estimate)."""
+        return C.var(self, _pick_axis(axis, dim), ddof, _pick_keepdims(keepdims, keepdim))
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """log(sum(exp(x))) over ``axis``, computed as m + log(sum(exp(x - m))) with m the maximum."""
+        return C.logsumexp(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """exp(x_i) / sum_j exp(x_j) along ``axis``, stable for large |x|."""
+        return C.softmax(self, _pick_axis(axis if dim is None else None, dim))
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """x_i - logsumexp(x) along ``axis``."""
+        return C.log_softmax(self, _pick_axis(axis if dim is None else None, dim))
+
+    # ---- shapes -----------------------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same entries in a new shape (``-1`` infers one dimension); ``reshape(2, 3)`` or ``reshape((2, 3))``."""
+        return P.reshape(self, shape=_shape_arg(shape))
+
+    def transpose(self, dim0: int = 0, dim1: int = 1) -> Tensor:
+        """Swap two axes, as PyTorch's ``transpose`` (``.T`` reverses all axes)."""
+        axes = list(range(self.ndim))
+        try:
+            axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        except IndexError:
+            raise IndexError(f"transpose: dims ({dim0}, {dim1}) out of range for a tensor of shape {self.shape}") from None
+        return P.transpose(self, axes=tuple(axes))
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        return P.transpose(self, axes=_shape_arg(dims))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge the axes from ``start_dim`` to ``end_dim`` into one (all of them by default)."""
+        return C.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Drop axes of length 1 (all, or those in ``axis``; a named axis of another length is kept, as PyTorch)."""
+        return C.squeeze(self, _pick_axis(axis, dim))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert an axis of length 1 at position ``dim``."""
+        return C.unsqueeze(self, dim)
+
+    def expand_dims(self, axis: int) -> Tensor:
+        """numpy's name for ``unsqueeze``."""
+        return C.unsqueeze(self, axis)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``.remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list[Any], fn: Any) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+def RETAIN_GRAD(grad: Any) -> None:
+    """The hook that ``retain_grad`` registers; the sweep recognises it and stores the gradient in ``.grad``."""
+
+
+def _plain_index(index: Any) -> Any:
+    """Indices may hold Tensors (integer or boolean); numpy wants their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def as_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor, else a new constant Tensor of it."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# The operations live in their own modules; they import Tensor, so they are imported after it is defined.
+from . import composites as C  # noqa: E402
+from . import primitives as P  # noqa: E402
+from .backward import backward  # noqa: E402
