@@ -7,6 +7,9 @@
 >>> w.grad            # 2 w cos(w^2)
 """
 
+# tensor.py first: it defines Tensor and then loads the operation modules that build on it
+from .tensor import Tensor, as_tensor  # noqa: I001
+
 from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
@@ -14,13 +17,12 @@ from .composites import concatenate, stack
 from .dtypes import get_default_dtype, set_default_dtype
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .primitive import ShapeError
+from .scopes import name_scope
 from .functions import matmul, maximum, minimum, where
-from .tensor import Tensor, as_tensor
-
 globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
 
 __all__ = [
     "AnomalyError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",
-    "get_default_dtype", "grad", "is_grad_enabled", "matmul", "maximum", "minimum", "no_grad", "set_default_dtype",
+    "get_default_dtype", "grad", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "no_grad", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
 ]  # fmt: skip

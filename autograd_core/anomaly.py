@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from . import primitive
+
 enabled = False  # read on every operation, so a plain module flag rather than a thread-local
 _step = 0  # nodes made since detection was switched on: the forward trace step of the next node
 
@@ -35,10 +37,12 @@ class detect_anomaly:
         global enabled, _step
         self._saved = (enabled, _step)
         enabled, _step = True, 0
+        primitive.node_observers.append(check_forward)
 
     def __exit__(self, *exc: object) -> None:
         global enabled, _step
         enabled, _step = self._saved
+        primitive.node_observers.remove(check_forward)
 
 
 def _user_line() -> str:

@@ -45,7 +45,7 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_origin")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_origin", "_scope")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(

@@ -1,0 +1,39 @@
+"""Name scopes: nodes made inside ``with ag.name_scope("layer1"):`` remember the scope, so drawings can group them.
+
+``nn.Module.__call__`` opens a scope named after the module's place in the model ("0", "encoder.fc1"), which is
+how a drawn graph can box the nodes each layer made. Scopes nest; a node records the innermost path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import primitive
+
+_stack: list[str] = []
+
+
+class name_scope:
+    """Context manager: nodes made inside record ``name`` (joined to any enclosing scope with ".")."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        _stack.append(f"{_stack[-1]}.{self.name}" if _stack else self.name)
+        if len(_stack) == 1:
+            primitive.node_observers.append(_record)
+
+    def __exit__(self, *exc: object) -> None:
+        _stack.pop()
+        if not _stack:
+            primitive.node_observers.remove(_record)
+
+
+def _record(node: Any, op: Any, args: list[Any]) -> None:
+    node._scope = _stack[-1]
+
+
+def scope_of(node: Any) -> str | None:
+    """The innermost scope the node was made in, or None."""
+    return getattr(node, "_scope", None)
