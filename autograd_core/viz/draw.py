@@ -89,13 +89,17 @@ def _scopes(numbering: Numbering, kept: list[Item]) -> dict[int, str]:
     return scope
 
 
-def _legend(graph: graphviz.Digraph) -> None:
+def _legend(graph: graphviz.Digraph, rankdir: str) -> None:
     with graph.subgraph(name="cluster_legend") as legend:
         legend.attr(label="legend", style="rounded", color="#bbbbbb", fontcolor="#555555")
         for kind, text in KIND_NAMES.items():
             legend.node(f"legend_{kind}", text, **_step_style(kind))
         legend.node("legend_input", "input (leaf, requires grad)", **INPUT_STYLE)
         legend.node("legend_constant", "constant (no grad)", **CONSTANT_STYLE)
+        if rankdir in ("LR", "RL"):  # invisible edges lay the legend out as one row across the ranks
+            keys = [*(f"legend_{kind}" for kind in KIND_NAMES), "legend_input", "legend_constant"]
+            for a, b in zip(keys, keys[1:]):
+                legend.edge(a, b, style="invis")
 
 
 def draw_graph(
@@ -222,5 +226,5 @@ def draw_graph(
             "Raise max_nodes (None: all) to see more."
         ))
     if legend:
-        _legend(graph)
+        _legend(graph, rankdir)
     return graph

@@ -31,7 +31,7 @@ def _forward(numbering: Numbering, sweep: Sweep | None, precision: int) -> list[
         if not c.literal:
             rows.append(["", f"{c.label} = constant", shape_text(c.value.shape), value_text(c.value, precision)]
                         + ([""] if sweep is not None else []))
-    for node in numbering.order:
+    for node in numbering.inputs + numbering.steps:  # inputs first, as z0 on the slides: still topological
         row = [str(numbering.step[node]), step_text(numbering, node), shape_text(node.shape),
                value_text(node.data, precision)]
         if sweep is not None:
@@ -52,17 +52,17 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
     terms_of: dict[Tensor, list[Any]] = {}
     for term in sweep.terms:
         terms_of.setdefault(term.node, []).append(term)
+    # one table for the whole sweep, so the terms line up from step to step; a step's heading spans the row
+    rows: list[list[str] | str] = []
     for node in reversed(numbering.steps):
-        lines.append(f"t = {numbering.step[node]}: {step_text(numbering, node)}")
+        rows.append(f"t = {numbering.step[node]}: {step_text(numbering, node)}")
         if node not in sweep.adjoint:
-            lines.append("    no adjoint reaches this step: nothing to pass on")
-            continue
-        rows = [
-            ["", adjoint_step(numbering, node, term.i),
-             f"+= {value_text(term.value, precision)}", f"-> {value_text(term.total, precision)}"]
-            for term in terms_of.get(node, [])
-        ]
-        lines += ["  " + line for line in _table(rows)] if rows else ["    (no input requires grad)"]
+            rows.append("    no adjoint reaches this step: nothing to pass on")
+        for term in terms_of.get(node, []):
+            rows.append(["   ", adjoint_step(numbering, node, term.i),
+                         f"+= {value_text(term.value, precision)}", f"-> {value_text(term.total, precision)}"])
+    aligned = iter(_table([row for row in rows if isinstance(row, list)] or [[""]]))
+    lines += [row if isinstance(row, str) else next(aligned) for row in rows]
     once = all(sweep.visits.get(node) == 1 for node in numbering.order) and len(sweep.visits) == len(numbering.order)
     visited = "each visited once" if once else "NOT each visited once"
     lines.append(
