@@ -49,7 +49,6 @@ ADJOINT_TERMS: dict[str, tuple[str, ...] | str] = {
     "sigmoid": ("{g} * {z} * (1 - {z})",),
     "softplus": ("{g} * sigmoid({0})",),
     "relu": ("{g} * [{0} > 0]",),
-    "sign": ("0",),
     "absolute": ("{g} * sign({0})",),
     "sqrt": ("{g} / (2 * {z})",),
     "erf": ("{g} * 2/sqrt(pi) * exp(-{0}^2)",),
