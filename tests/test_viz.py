@@ -380,3 +380,17 @@ def test_the_readme_picture_script_writes_an_svg(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "Evaluation trace of f: T = 10 steps" in printed and "each visited once" in printed
     assert [p.name for p in out.parent.iterdir()] == ["lecture.svg"]  # no temporary file left behind
+
+
+def test_the_readme_shows_the_trace_that_trace_prints():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## See the graph") :]
+    block = section[section.index("```text\n") + len("```text\n") :]
+    block = block[: block.index("```")]
+    f, w1, w2 = lecture_f()
+    f.name = "f"
+    printed = ag.viz.trace(f, reverse=True).splitlines()
+    shown = [line for line in block.splitlines() if line and line != "..."]
+    assert len(shown) > 20 and all(line in printed for line in shown)

@@ -45,8 +45,8 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
     root = numbering.name[numbering.root]
     lines = [
         "",
-        f"Reverse sweep: adjoint[v] = d{root}/dv, from t = {numbering.T} down to 1; each step adds "
-        "adjoint[step] * d(step)/d(input) to each input's adjoint",
+        f"Reverse sweep from t = {numbering.T} down to 1, adjoint[v] = d{root}/dv: "
+        "each step z adds adjoint[z] * dz/dx to the adjoint of each of its inputs x",
         f"adjoint[{root}] = {value_text(sweep.adjoint[numbering.root], precision)}",
     ]
     terms_of: dict[Tensor, list[Any]] = {}
