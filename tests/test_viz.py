@@ -394,3 +394,21 @@ def test_the_readme_shows_the_trace_that_trace_prints():
     printed = ag.viz.trace(f, reverse=True).splitlines()
     shown = [line for line in block.splitlines() if line and line != "..."]
     assert len(shown) > 20 and all(line in printed for line in shown)
+
+
+def test_edges_join_each_step_to_its_inputs():
+    f, w1, w2 = lecture_f()
+    graph = ag.viz.draw_graph(f)
+    root = ET.fromstring(graph.pipe(format="svg"))
+    first_line = {node_id: lines[0] for node_id, lines in svg_nodes(graph).items()}
+    into: dict[str, list[str]] = {}
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == "edge":
+            tail, head = g.find(f"{SVG}title").text.split("->")
+            into.setdefault(first_line[head].split(" = ")[0], []).append(first_line[tail].split(" = ")[0])
+    # read off the formula by hand: f = (sin(2 pi w1 / w2) + a) * a with a = 3 w1 / w2 - exp(2 w2)
+    expected = {
+        "z1": ["6.28319", "w1"], "z2": ["z1", "w2"], "z3": ["z2"], "z4": ["3", "w1"], "z5": ["z4", "w2"],
+        "z6": ["2", "w2"], "z7": ["z6"], "z8": ["z5", "z7"], "z9": ["z3", "z8"], "z10": ["z9", "z8"],
+    }
+    assert {k: sorted(v) for k, v in into.items()} == {k: sorted(v) for k, v in expected.items()}
