@@ -13,7 +13,7 @@ from ..tensor import Tensor
 from .adjoints import reverse_sweep, seed_for
 from .formulas import step_text
 from .numbering import Constant, Numbering
-from .values import shape_text, value_text
+from .values import count, shape_text, value_text
 
 # The fill of a step by the lectures' kind of primitive, and how the legend names it.
 KIND_COLOURS = {AFFINE: "#cfe2f3", PRODUCT: "#fce5cd", ELEMENTWISE: "#d9ead3", COMPOSITE: "#e4d7f5"}
@@ -221,8 +221,8 @@ def draw_graph(
         inputs = sum(id(x) not in drawn for x in numbering.inputs)
         constants = sum(id(c) not in drawn for c in numbering.constants)
         graph.attr(label=(
-            f"Showing {len(kept)} of {total} nodes, those nearest the output. Not drawn: {steps} steps, "
-            f"{inputs} inputs, {constants} constants; '...' marks where the graph goes on. "
+            f"Showing {len(kept)} of {total} nodes, those nearest the output. Not drawn: {count(steps, 'step')}, "
+            f"{count(inputs, 'input')}, {count(constants, 'constant')}; '...' marks where the graph goes on. "
             "Raise max_nodes (None: all) to see more."
         ))
     if legend:

@@ -8,7 +8,7 @@ from ..tensor import Tensor
 from .adjoints import Sweep, reverse_sweep, seed_for
 from .formulas import adjoint_step, step_text
 from .numbering import Numbering
-from .values import shape_text, value_text
+from .values import count, shape_text, value_text
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -66,7 +66,8 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
     once = all(sweep.visits.get(node) == 1 for node in numbering.order) and len(sweep.visits) == len(numbering.order)
     visited = "each visited once" if once else "NOT each visited once"
     lines.append(
-        f"Visited {len(sweep.visits)} nodes ({numbering.T} steps, {len(numbering.inputs)} inputs), {visited}: "
+        f"Visited {len(sweep.visits)} nodes ({numbering.T} steps, {count(len(numbering.inputs), 'input')}), "
+        f"{visited}: "
         f"the sweep costs O(T), T = {numbering.T}."
     )
     results = ", ".join(

@@ -18,8 +18,8 @@ def number(x: Any, precision: int = 6) -> str:
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
-    """``scalar`` for shape (), else ``3x4``."""
-    return "scalar" if shape == () else "x".join(str(n) for n in shape)
+    """``scalar`` for shape (), else the shape as numpy writes it: ``(3,)``, ``(3, 4)``."""
+    return "scalar" if shape == () else str(tuple(shape))
 
 
 def value_text(x: Any, precision: int = 6) -> str:
@@ -34,3 +34,8 @@ def value_text(x: Any, precision: int = 6) -> str:
         f"mean {number(floats.mean(), precision)}, min {number(floats.min(), precision)}, "
         f"max {number(floats.max(), precision)}"
     )
+
+
+def count(n: int, what: str) -> str:
+    """``1 input``, ``2 inputs``."""
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
