@@ -176,7 +176,7 @@ def draw_graph(
         if isinstance(item, Constant):
             lines = [item.label] if item.literal else [item.label, f"constant, {shape_text(item.value.shape)}"]
             if show_data and not item.literal:
-                lines.append(value_text(item.value, precision))
+                lines.append(f"value {value_text(item.value, precision)}")
             place(item).node(ids[id(item)], _label(lines), **CONSTANT_STYLE)
             continue
         node = item

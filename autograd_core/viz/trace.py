@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from .adjoints import Sweep, reverse_sweep, seed_for
+from .adjoints import Sweep, Term, reverse_sweep, seed_for
 from .formulas import adjoint_step, step_text
 from .numbering import Numbering
 from .values import count, shape_text, value_text
@@ -49,7 +49,7 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
         "each step z adds adjoint[z] * dz/dx to the adjoint of each of its inputs x",
         f"adjoint[{root}] = {value_text(sweep.adjoint[numbering.root], precision)}",
     ]
-    terms_of: dict[Tensor, list[Any]] = {}
+    terms_of: dict[Tensor, list[Term]] = {}
     for term in sweep.terms:
         terms_of.setdefault(term.node, []).append(term)
     # one table for the whole sweep, so the terms line up from step to step; a step's heading spans the row
