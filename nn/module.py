@@ -71,6 +71,10 @@ class Module:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} (nn.Parameter or None expected)")
             params[name] = None
+        elif name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (nn.Module or None expected)")
+            self._modules[name] = None
         elif name in self._buffers:
             self._buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(np.asarray(value))
         else:
