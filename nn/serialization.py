@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import tempfile
 
-import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError
 
@@ -23,7 +22,7 @@ def save(module: Module, path: PathLike) -> None:
     """Write ``module.state_dict()`` to ``path``: first to a temporary file beside it, then renamed into place,
     so an interrupted save never leaves a half-written file under that name."""
     path = os.fspath(path)
-    tensors = {key: np.ascontiguousarray(value) for key, value in module.state_dict().items()}
+    tensors = module.state_dict()  # fresh C-contiguous copies, as safetensors needs
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".safetensors")
     os.close(fd)
     try:
