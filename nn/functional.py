@@ -153,7 +153,7 @@ def layer_norm(
     """Normalise each sample over its last dims (those of ``normalized_shape``) with their mean and biased
     variance: y = (x - mean) / sqrt(var + eps) * weight + bias."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if input.shape[input.ndim - len(shape) :] != shape or input.ndim < len(shape):
+    if input.ndim < len(shape) or input.shape[input.ndim - len(shape) :] != shape:
         raise ShapeError(f"layer_norm: expected input of shape (*, {', '.join(map(str, shape))}), got shape {input.shape}")
     axes = tuple(range(-len(shape), 0))
     centred = input - input.mean(axis=axes, keepdims=True)
@@ -324,7 +324,9 @@ def binary_cross_entropy_with_logits(
     """
     check_reduction("binary_cross_entropy_with_logits", reduction)
     t = _float_target("binary_cross_entropy_with_logits", input, target)
-    weight = 1 if pos_weight is None else 1 + (as_tensor(pos_weight) - 1) * t
+    if pos_weight is not None and not isinstance(pos_weight, Tensor):
+        pos_weight = Tensor(np.asarray(pos_weight, dtype=input.dtype))  # a constant keeps float32 work float32
+    weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * t
     return _reduce((1 - t) * input + weight * (-input).softplus(), reduction)
 
 

@@ -151,13 +151,14 @@ class Module:
             p.grad = None
 
     # ---- walking the tree (iteratively, in PyTorch's order: a module, then its children depth first) ----------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """Every module of the tree, each once, with its dotted path (the root's is ``prefix``)."""
+    def named_modules(self, prefix: str = "", remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """Every module of the tree with its dotted path (the root's is ``prefix``); a module reached by two paths
+        is listed once unless ``remove_duplicate=False``."""
         seen: set[int] = set()
         stack: list[tuple[str, Module]] = [(prefix, self)]
         while stack:
             path, module = stack.pop()
-            if id(module) in seen:
+            if remove_duplicate and id(module) in seen:
                 continue
             seen.add(id(module))
             yield path, module
@@ -206,9 +207,12 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------------------------------
     def _state_tensors(self) -> dict[str, Tensor]:
-        """Parameters and buffers by key, in PyTorch's state-dict order (each module's parameters, then buffers)."""
+        """Parameters and buffers by key, in PyTorch's state-dict order (each module's parameters, then buffers).
+
+        As in PyTorch, a module shared by two paths appears under both, so the keys match the torch twin's.
+        """
         state: dict[str, Tensor] = {}
-        for path, module in self.named_modules():
+        for path, module in self.named_modules(remove_duplicate=False):
             for registry in (module._parameters, module._buffers):
                 for name, value in registry.items():
                     if value is not None:
@@ -256,7 +260,8 @@ class Module:
 
     def _tree_repr(self) -> str:
         """PyTorch's layout: ``Name(extra)`` for a leaf, one indented ``(name): child`` line per child otherwise."""
-        lines = [f"({name}): " + child._tree_repr().replace("\n", "\n  ") for name, child in self._modules.items() if child is not None]
+        children = [(name, child) for name, child in self._modules.items() if child is not None]
+        lines = [f"({name}): " + child._tree_repr().replace("\n", "\n  ") for name, child in children]
         if not lines:
             return f"{type(self).__name__}({self.extra_repr()})"
         extra = self.extra_repr()

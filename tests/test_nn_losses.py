@@ -167,7 +167,9 @@ def test_float32_losses_stay_float32_with_float64_targets():
     ag.set_default_dtype(np.float32)
     x = ag.Tensor(np.zeros(3, dtype=np.float32), requires_grad=True)
     assert F.mse_loss(x, np.ones(3)).dtype == np.float32  # a constant float64 target takes the input's dtype
-    assert F.binary_cross_entropy_with_logits(x, np.ones(3)).dtype == np.float32
+    assert F.binary_cross_entropy_with_logits(x, np.ones(3), pos_weight=np.array([1.0, 2.0, 3.0])).dtype == np.float32
+    assert F.cross_entropy(x.reshape(1, 3), np.array([[0.2, 0.3, 0.5]]), label_smoothing=0.1).dtype == np.float32
+    assert F.kl_div(x, np.full(3, 1 / 3)).dtype == np.float32
 
 
 # ---- bad targets ------------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import autograd_core as ag
 import nn
 from autograd_core.scopes import scope_of
 
+from .nn_twins import torch_state
+
 pytestmark = pytest.mark.usefixtures("float64")
 rng = np.random.default_rng(3)
 
@@ -68,6 +70,10 @@ def test_shared_parameters_and_modules_are_listed_once():
     model = nn.Sequential(layer, nn.Tanh(), layer)
     assert len(list(model.parameters())) == 2
     assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias"]
+    shared = torch.nn.Linear(2, 2)
+    twin = torch.nn.Sequential(shared, torch.nn.Tanh(), shared)
+    assert list(model.state_dict()) == list(twin.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    twin.double().load_state_dict(torch_state(model))
 
 
 def test_reassigning_an_attribute_moves_it_between_registries():
@@ -100,7 +106,7 @@ def test_assignment_before_init_is_a_clear_error():
 
 def test_forward_results_match_the_torch_twin_through_the_state_dict():
     net, twin = Net(), TorchNet().double()
-    twin.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
+    twin.load_state_dict(torch_state(net))
     x = rng.standard_normal((5, 3))
     enc = twin.encoder
     expected = twin.head(enc.fc2(enc.norm(enc.fc1(torch.from_numpy(x))).tanh())) * twin.scale
