@@ -41,15 +41,12 @@ class BatchNorm1d(Module):
         self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
 
     def forward(self, x: Tensor) -> Tensor:
-        momentum = 0.0
-        if self.training:
-            batches = int(self.num_batches_tracked.data) + 1
-            momentum = 1.0 / batches if self.momentum is None else self.momentum
-        out = F.batch_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
-        )
-        if self.training:  # counted only once the batch was accepted
-            self.num_batches_tracked.data[...] = batches
+        if not self.training:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+        batches = int(self.num_batches_tracked.data) + 1
+        momentum = 1.0 / batches if self.momentum is None else self.momentum
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, True, momentum, self.eps)
+        self.num_batches_tracked.data[...] = batches  # counted only once the batch was accepted
         return out
 
     def extra_repr(self) -> str:
