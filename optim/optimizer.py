@@ -85,7 +85,8 @@ class Optimizer:
 
     def _check(self, group: ParamGroup) -> None:
         """Raise a ValueError for hyperparameters out of range; subclasses check theirs."""
-        self._require_nonnegative(group, "lr")
+        if "lr" in group:
+            self._require_nonnegative(group, "lr")
 
     def _require_nonnegative(self, group: ParamGroup, *keys: str) -> None:
         for key in keys:

@@ -52,7 +52,9 @@ class QuickProp(Optimizer):
         np.divide(grad, secant, out=step, where=defined)
         np.abs(prev_step, out=limit)
         limit *= group["mu"]
-        np.clip(step, -limit, limit, out=step, where=defined)
+        np.minimum(step, limit, out=step, where=defined)
+        np.negative(limit, out=limit)
+        np.maximum(step, limit, out=step, where=defined)
 
         p.data -= step
         np.negative(step, out=prev_step)

@@ -66,12 +66,14 @@ class Rprop(Optimizer):
         (work,) = self._work_arrays(p, 1)
 
         np.multiply(grad, prev, out=work)
-        flipped = work < 0
-        step_size[work > 0] *= eta_plus
+        same, flipped = work > 0, work < 0
+        np.multiply(step_size, eta_plus, out=step_size, where=same)
         if group["backtrack"]:
             # undo the last step, which was sign(prev) * step_size, before the step size shrinks
-            p.data[flipped] += np.sign(prev[flipped]) * step_size[flipped]
-        step_size[flipped] *= eta_minus
+            np.sign(prev, out=work)
+            work *= step_size
+            np.add(p.data, work, out=p.data, where=flipped)
+        np.multiply(step_size, eta_minus, out=step_size, where=flipped)
         np.clip(step_size, *group["step_sizes"], out=step_size)
 
         if group["backtrack"]:
@@ -79,7 +81,7 @@ class Rprop(Optimizer):
             np.copyto(prev, grad, where=~flipped)
         else:
             np.copyto(prev, grad)
-            prev[flipped] = 0
+            np.copyto(prev, 0, where=flipped)
         np.sign(prev, out=work)
         work *= step_size
         p.data -= work

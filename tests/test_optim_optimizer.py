@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -207,3 +208,20 @@ def test_closure_that_does_not_return_a_scalar_tensor() -> None:
 def test_bad_settings_are_named(make: Any, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         make(ours_params())
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_a_step_allocates_no_arrays_beyond_the_state(name: str) -> None:
+    # after the first steps have made the state and the scratch arrays, a step allocates at most boolean masks
+    # (Rprop and QuickProp choose per weight), never a float array the size of a parameter
+    w = ag.Tensor(np.random.default_rng(0).normal(size=(200, 100)), requires_grad=True)
+    w.grad = np.random.default_rng(1).normal(size=(200, 100))
+    optimizer = MAKERS[name]([w])
+    optimizer.step()
+    optimizer.step()
+    tracemalloc.start()
+    optimizer.step()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    masks = 3 * w.size  # three boolean arrays, one byte per weight
+    assert peak < (masks if name.startswith(("Rprop", "QuickProp")) else 0) + 4096

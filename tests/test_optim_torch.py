@@ -14,7 +14,7 @@ from .optim_problems import assert_same_trajectory, ours_loss, ours_params, run_
 
 STEPS = 25
 
-# (our class, torch's class, settings): defaults first, then settings that switch on every option
+# (class name, the same in optim and torch.optim; settings): defaults first, then settings that switch on every option
 CASES = [
     ("SGD", {}),
     ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
