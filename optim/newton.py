@@ -59,7 +59,8 @@ class Newton(Optimizer):
         loss = self._evaluate(closure)
         if not loss.requires_grad:
             raise RuntimeError("Newton.step: the loss the closure returned does not depend on any parameter")
-        entries = [(p, group) for group in self.param_groups for p in group["params"]]
+        # frozen parameters (requires_grad=False) are held constant, as every optimizer skips them
+        entries = [(p, group) for group in self.param_groups for p in group["params"] if p.requires_grad]
         params = [p for p, _ in entries]
         starts = np.cumsum([0, *(p.size for p in params)])
         n = int(starts[-1])

@@ -186,6 +186,17 @@ def test_newton_reaches_a_convex_quadratics_minimiser_in_one_step() -> None:
     np.testing.assert_allclose(z, np.linalg.solve(SPD, LINEAR), rtol=1e-10, atol=1e-12)
 
 
+def test_newton_holds_frozen_parameters_constant() -> None:
+    x, Y = _two_tensors()
+    Y.requires_grad_(False)
+    frozen = Y.data.copy()
+    optim.Newton([x, Y]).step(lambda: _quadratic(x, Y))
+    np.testing.assert_array_equal(Y.data, frozen)
+    # x minimises the quadratic with Y fixed: A_xx x = b_x - A_xy y
+    expected = np.linalg.solve(SPD[:2, :2], LINEAR[:2] - SPD[:2, 2:] @ frozen.ravel())
+    np.testing.assert_allclose(x.data, expected, rtol=1e-10)
+
+
 def test_newton_damping_and_lr_scale_the_step_as_the_formula_says() -> None:
     x, Y = _two_tensors()
     start = np.concatenate([x.data, Y.data.ravel()])
