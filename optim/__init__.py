@@ -18,4 +18,6 @@ from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Newton", "Optimizer", "QuickProp", "RMSprop", "Rprop", "lr_scheduler"]
+__all__ = [
+    "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Newton", "Optimizer", "QuickProp", "RMSprop", "Rprop", "lr_scheduler",
+]

@@ -68,7 +68,8 @@ class StepLR(LRScheduler):
     """``StepLR(optimizer, step_size, gamma=0.1)``: the rate is multiplied by ``gamma`` every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        _require(isinstance(step_size, int) and step_size >= 1, "StepLR", f"invalid step_size={step_size!r}, expected an int >= 1")
+        valid = isinstance(step_size, int) and step_size >= 1
+        _require(valid, "StepLR", f"invalid step_size={step_size!r}, expected an int >= 1")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -90,13 +91,16 @@ class ExponentialLR(LRScheduler):
 class LambdaLR(LRScheduler):
     """``LambdaLR(optimizer, lr_lambda)``: the base rate times ``lr_lambda(epoch)``; one function, or one per group."""
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
+    def __init__(
+        self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]
+    ) -> None:
         groups = len(optimizer.param_groups)
         if callable(lr_lambda):
             self.lr_lambdas = [lr_lambda] * groups
         else:
             self.lr_lambdas = list(lr_lambda)
-            _require(len(self.lr_lambdas) == groups, "LambdaLR", f"expected {groups} lr_lambdas, got {len(self.lr_lambdas)}")
+            given = len(self.lr_lambdas)
+            _require(given == groups, "LambdaLR", f"expected {groups} lr_lambdas, got {given}")
         super().__init__(optimizer)
 
     def step(self) -> None:
@@ -158,7 +162,9 @@ class ReduceLROnPlateau:
         owner = "ReduceLROnPlateau"
         _require(factor < 1.0, owner, f"invalid factor={factor!r}, expected factor < 1")
         _require(mode in ("min", "max"), owner, f"invalid mode={mode!r}, expected 'min' or 'max'")
-        _require(threshold_mode in ("rel", "abs"), owner, f"invalid threshold_mode={threshold_mode!r}, expected 'rel' or 'abs'")
+        _require(
+            threshold_mode in ("rel", "abs"), owner, f"invalid threshold_mode={threshold_mode!r}, expected 'rel' or 'abs'"
+        )
         groups = len(optimizer.param_groups)
         min_lrs = [min_lr] * groups if isinstance(min_lr, (int, float)) else list(min_lr)
         _require(len(min_lrs) == groups, owner, f"expected {groups} min_lr values, got {len(min_lrs)}")
@@ -173,9 +179,10 @@ class ReduceLROnPlateau:
 
     def is_better(self, metric: float) -> bool:
         """Whether ``metric`` improves on the best value so far by more than the threshold."""
+        relative = self.threshold_mode == "rel"
         if self.mode == "min":
-            return metric < (self.best * (1 - self.threshold) if self.threshold_mode == "rel" else self.best - self.threshold)
-        return metric > (self.best * (1 + self.threshold) if self.threshold_mode == "rel" else self.best + self.threshold)
+            return metric < (self.best * (1 - self.threshold) if relative else self.best - self.threshold)
+        return metric > (self.best * (1 + self.threshold) if relative else self.best + self.threshold)
 
     def step(self, metric: Any) -> None:
         """Record one epoch's ``metric`` (a number or a one-element Tensor) and reduce the rates if it is time."""

@@ -34,6 +34,7 @@ class Optimizer:
                 f"{name}: params should be an iterable of Tensors or dicts, but got a single Tensor of shape "
                 f"{params.shape}; pass [tensor]"
             )
+        _require_ordered(params, name)
         self.defaults: dict[str, Any] = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[ParamGroup] = []
@@ -64,6 +65,7 @@ class Optimizer:
         params = param_group.get("params")
         if params is None:
             raise ValueError(f"{name}: a param group needs a 'params' entry, got keys {sorted(param_group)}")
+        _require_ordered(params, name)
         params = [params] if isinstance(params, Tensor) else list(params)
         seen: set[Tensor] = set()
         for i, p in enumerate(params):
@@ -72,7 +74,9 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {i}, shape {p.shape})")
             if not np.issubdtype(p.dtype, np.floating):
-                raise TypeError(f"{name}: parameter {i} has dtype {p.dtype}; only floating-point tensors can be optimized")
+                raise TypeError(
+                    f"{name}: parameter {i} has dtype {p.dtype}; only floating-point tensors can be optimized"
+                )
             if p in seen:
                 raise ValueError(f"{name}: parameter {i} (shape {p.shape}) appears twice in the same parameter group")
             seen.add(p)
@@ -98,7 +102,9 @@ class Optimizer:
         inside = low <= value <= high if closed else low <= value < high
         if not inside:
             bound = "]" if closed else ")"
-            raise ValueError(f"{type(self).__name__}: invalid {key}={value!r}, expected a value in [{low}, {high}{bound}")
+            raise ValueError(
+                f"{type(self).__name__}: invalid {key}={value!r}, expected a value in [{low}, {high}{bound}"
+            )
 
     # ---- the step ----------------------------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -132,7 +138,9 @@ class Optimizer:
             loss = closure()
         if not isinstance(loss, Tensor) or loss.size != 1:
             got = f"a Tensor of shape {loss.shape}" if isinstance(loss, Tensor) else f"{type(loss).__name__} {loss!r}"
-            raise TypeError(f"{type(self).__name__}.step: the closure must return the loss as a scalar Tensor, got {got}")
+            raise TypeError(
+                f"{type(self).__name__}.step: the closure must return the loss as a scalar Tensor, got {got}"
+            )
         return loss
 
     def _work_arrays(self, p: Tensor, count: int) -> list[np.ndarray]:
@@ -200,6 +208,15 @@ class Optimizer:
             self.state[p] = restored
         for saved, group in zip(saved_groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
+
+
+def _require_ordered(params: Any, name: str) -> None:
+    """Parameters are numbered by their order (state_dict relies on it), which a set does not keep."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{name}: parameters must be given in an ordered collection (a list), not a set, "
+            "whose order changes between runs"
+        )
 
 
 def add_weight_decay(grad: np.ndarray, param: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:

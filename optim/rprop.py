@@ -53,7 +53,9 @@ class Rprop(Optimizer):
             raise ValueError(f"Rprop: invalid etas={group['etas']!r}, expected 0 < etas[0] < 1 < etas[1]")
         low, high = group["step_sizes"]
         if not 0.0 <= low <= high:
-            raise ValueError(f"Rprop: invalid step_sizes={group['step_sizes']!r}, expected 0 <= step_sizes[0] <= step_sizes[1]")
+            raise ValueError(
+                f"Rprop: invalid step_sizes={group['step_sizes']!r}, expected 0 <= step_sizes[0] <= step_sizes[1]"
+            )
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         eta_minus, eta_plus = group["etas"]

@@ -46,7 +46,9 @@ def run_ours(params: list[ag.Tensor], optimizer: Any, steps: int) -> list[list[n
     return trajectory
 
 
-def run_torch(make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer], steps: int) -> list[list[np.ndarray]]:
+def run_torch(
+    make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer], steps: int
+) -> list[list[np.ndarray]]:
     """The same with torch, from the same start, in float64."""
     params = [torch.tensor(W0, requires_grad=True), torch.tensor(B0, requires_grad=True)]
     optimizer = make_optimizer(params)

@@ -28,7 +28,9 @@ def quartic_gradient(w: np.ndarray) -> np.ndarray:
     return g
 
 
-def lectures_rprop(w: np.ndarray, dw0: float, steps: int, alpha: float, beta: float, dmin: float, dmax: float) -> list[np.ndarray]:
+def lectures_rprop(
+    w: np.ndarray, dw0: float, steps: int, alpha: float, beta: float, dmin: float, dmax: float
+) -> list[np.ndarray]:
     """"Rprop (simplified)" from the lectures, line by line: w after each derivative evaluation.
 
     Initialize w, Dw > 0;  prevD = dErr/dw;  Dw = sign(prevD) Dw
@@ -169,7 +171,8 @@ LINEAR = _rng.normal(size=6)
 
 
 def _two_tensors() -> tuple[ag.Tensor, ag.Tensor]:
-    return ag.Tensor(_rng.normal(size=(2,)), requires_grad=True), ag.Tensor(_rng.normal(size=(2, 2)), requires_grad=True)
+    x = ag.Tensor(_rng.normal(size=(2,)), requires_grad=True)
+    return x, ag.Tensor(_rng.normal(size=(2, 2)), requires_grad=True)
 
 
 def _quadratic(x: ag.Tensor, Y: ag.Tensor) -> ag.Tensor:

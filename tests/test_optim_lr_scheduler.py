@@ -73,7 +73,9 @@ PLATEAUS = [
 ]
 
 
-@pytest.mark.parametrize("settings, metrics", PLATEAUS, ids=[f"plateau-{'-'.join(s) or 'defaults'}" for s, _ in PLATEAUS])
+@pytest.mark.parametrize(
+    "settings, metrics", PLATEAUS, ids=[f"plateau-{'-'.join(s) or 'defaults'}" for s, _ in PLATEAUS]
+)
 def test_reduce_on_plateau_matches_torch(settings: dict[str, Any], metrics: list[float]) -> None:
     ours_opt, torch_opt = _ours_optimizer(), _torch_optimizer()
     ours = _sequence(ours_opt, lr_scheduler.ReduceLROnPlateau(ours_opt, **settings), metrics)

@@ -147,7 +147,10 @@ def test_add_param_group_fills_in_the_defaults() -> None:
 
 # ---- bad input: each error names the argument and its value -----------------------------------------------------
 
-ALL = [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adadelta, optim.Adam, optim.AdamW, optim.Rprop, optim.QuickProp, optim.Newton]
+ALL = [
+    optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adadelta, optim.Adam, optim.AdamW, optim.Rprop, optim.QuickProp,
+    optim.Newton,
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
@@ -192,6 +195,8 @@ def test_closure_that_does_not_return_a_scalar_tensor() -> None:
         (lambda ps: optim.SGD(ps[0]), TypeError, "iterable of Tensors or dicts, but got a single Tensor"),
         (lambda ps: optim.SGD([ps[0], np.ones(2)]), TypeError, "parameter 1 is a ndarray"),
         (lambda ps: optim.SGD([ps[0] * 2]), ValueError, "non-leaf Tensor"),
+        (lambda ps: optim.SGD(set(ps)), TypeError, "not a set"),
+        (lambda ps: optim.SGD([{"params": set(ps)}]), TypeError, "not a set"),
         (lambda ps: optim.SGD(ps, momentum=-0.5), ValueError, "momentum=-0.5"),
         (lambda ps: optim.SGD(ps, nesterov=True), ValueError, "Nesterov momentum requires a momentum and zero dampening"),
         (lambda ps: optim.Adagrad(ps, eps=-1.0), ValueError, "eps=-1.0"),
