@@ -86,6 +86,10 @@ def _sweep(
     instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
     """
     order = topological_order(roots)
+    ends: set[Tensor] = set()  # nodes whose rules need not run: nothing below them is wanted
+    if capture is not None:  # as torch.autograd.grad: sweep (and free) only what lies between roots and inputs
+        order, ends = _leading_to(order, capture)
+    swept = set(order)
     adjoints: dict[Tensor, Any] = {}
     for root, seed in zip(roots, seeds):
         adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
@@ -104,7 +108,7 @@ def _sweep(
         elif node._op is None:
             _accumulate(node, g)
         op = node._op
-        if op is None:
+        if op is None or node in ends:
             continue
         inputs = node._inputs
         if inputs is None:
@@ -113,7 +117,7 @@ def _sweep(
         args, z = (inputs, node) if create_graph else (node._args, node.data)
         params = node._params
         for i, (x, vjp) in enumerate(zip(inputs, op.vjps)):
-            if vjp is None or not (isinstance(x, Tensor) and x.requires_grad):
+            if vjp is None or not (isinstance(x, Tensor) and x in swept):
                 continue
             gx = unbroadcast(vjp(g, z, *args, **params), x.shape)
             if anomaly.enabled:
@@ -125,11 +129,28 @@ def _sweep(
     return captured
 
 
+def _leading_to(order: list[Tensor], targets: dict[Tensor, int]) -> tuple[list[Tensor], set[Tensor]]:
+    """The nodes of ``order`` (inputs first) that are targets or have a target among their ancestors, and the
+    targets among them with no target among their ancestors (the sweep stops there)."""
+    reach: set[Tensor] = set()
+    ends: set[Tensor] = set()
+    for node in order:  # a node's inputs come before it, so they are decided already
+        if any(p in reach for p in _parents(node)):
+            reach.add(node)
+        elif node in targets:
+            reach.add(node)
+            ends.add(node)
+    return [node for node in order if node in reach], ends
+
+
 def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
-    """Call the node's hooks in order; each sees a Tensor and may return a replacement."""
+    """Call the node's hooks in order; each sees a Tensor and may return a replacement.
+
+    ``retain_grad`` stores the gradient after every other hook has run, whatever the order of registration, as
+    in PyTorch: ``.grad`` shows the gradient that the sweep passes on.
+    """
     for hook in list(node._hooks):
         if hook is RETAIN_GRAD:
-            _accumulate(node, g)
             continue
         result = hook(g if create_graph else Tensor._node(g, None, None, None, None))
         if result is not None:
@@ -137,6 +158,8 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
             if np.shape(result) != node.shape:
                 raise RuntimeError(f"hook on a node of shape {node.shape} returned a gradient of shape {np.shape(result)}")
             g = result
+    if RETAIN_GRAD in node._hooks:
+        _accumulate(node, g)
     return g
 
 
