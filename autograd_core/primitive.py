@@ -51,7 +51,8 @@ class Primitive:
         self.name = name
         self.kind = kind
         self.forward = forward
-        self.vjps: Sequence[VJP | None] = vjps
+        # a lone EachInput stands for the whole sequence of rules, one per input however many there are
+        self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
