@@ -135,7 +135,8 @@ def _leading_to(order: list[Tensor], targets: dict[Tensor, int]) -> tuple[list[T
     reach: set[Tensor] = set()
     ends: set[Tensor] = set()
     for node in order:  # a node's inputs come before it, so they are decided already
-        if any(p in reach for p in _parents(node)):
+        freed = node._op is not None and node._inputs is None  # kept, so that the sweep reports it
+        if freed or any(p in reach for p in _parents(node)):
             reach.add(node)
         elif node in targets:
             reach.add(node)
