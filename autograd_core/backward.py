@@ -211,7 +211,7 @@ def backward(
     _check_differentiable(output, "backward")
     seed = _seed(output, grad, create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
         _sweep([output], [seed], retain, create_graph)
 
 
@@ -243,7 +243,7 @@ def grad(
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
     capture = {x: i for i, x in enumerate(inputs)}
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
         found = _sweep(outputs, seeds, retain, create_graph, capture)
     results: list[Tensor | None] = []
     for i, g in enumerate(found):

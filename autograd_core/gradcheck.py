@@ -63,7 +63,7 @@ def gradcheck(
             in_index = np.unravel_index(m, inputs[j].shape)
             raise GradcheckError(
                 f"gradcheck: d(output {out})[{_index(out_index)}] / d(input {j})[{_index(in_index)}]: the engine "
-                f"gives {a[k, m]!r}, central finite differences give {n[k, m]!r} "
+                f"gives {float(a[k, m])!r}, central finite differences give {float(n[k, m])!r} "
                 f"(difference {abs(a[k, m] - n[k, m]):.3g} > atol + rtol * |numeric| = {atol + rtol * abs(n[k, m]):.3g})"
             )
     return True
