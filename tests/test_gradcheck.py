@@ -36,7 +36,7 @@ def test_catches_a_wrong_rule_and_names_input_index_and_values():
         ag.gradcheck(lambda c, x: off_sin(x) * c, (c, x))
     message = str(info.value)
     assert "d(input 1)[0, 0]" in message and "d(output 0)[0, 0]" in message
-    engine, numeric = 1.01 * np.cos(x.data[0, 0]), np.cos(x.data[0, 0])
+    engine, numeric = float(1.01 * np.cos(x.data[0, 0])), float(np.cos(x.data[0, 0]))
     assert repr(engine)[:8] in message and repr(numeric)[:8] in message
 
 
