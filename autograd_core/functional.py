@@ -77,7 +77,9 @@ def _weights(v: Any, like: tuple[Tensor, ...], what: str, fn: str) -> tuple[Tens
                     f"entry {i} has shape {t.shape}, so pass v"
                 )
         return tuple(Tensor(np.ones_like(t.data)) for t in like)
-    _, vs = _as_tuple(v, "v", fn) if isinstance(v, (Tensor, tuple, list)) else (False, (Tensor(v),))
+    if not isinstance(v, (Tensor, tuple, list)):
+        v = Tensor(v)  # a numpy array
+    _, vs = _as_tuple(v, "v", fn)
     if len(vs) != len(like):
         raise ValueError(f"{fn}: v has {len(vs)} entries but there are {len(like)} {what}")
     for i, (a, t) in enumerate(zip(vs, like)):
