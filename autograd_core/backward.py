@@ -135,7 +135,7 @@ def _leading_to(order: list[Tensor], targets: dict[Tensor, int]) -> tuple[list[T
     reach: set[Tensor] = set()
     ends: set[Tensor] = set()
     for node in order:  # a node's inputs come before it, so they are decided already
-        freed = node._op is not None and node._inputs is None  # kept, so that the sweep reports it
+        freed = node._op is not None and node._inputs is None  # kept: reaching it raises the retain_graph error
         if freed or any(p in reach for p in _parents(node)):
             reach.add(node)
         elif node in targets:
@@ -227,7 +227,8 @@ def grad(
 
     Returns a tuple with one Tensor per input; ``.grad`` attributes are not touched. ``grad_outputs`` weights each
     output (needed for non-scalar outputs). With ``create_graph=True`` the results are graphs themselves and can be
-    differentiated again, to any order.
+    differentiated again, to any order. Only the part of the graph between the outputs and the inputs is swept (and
+    freed without ``retain_graph``); inputs may be intermediate nodes.
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
