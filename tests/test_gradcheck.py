@@ -90,3 +90,27 @@ def test_agrees_with_torch_gradcheck_on_a_wrong_derivative():
     assert not torch.autograd.gradcheck(OffSin.apply, (xt,), eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=False)
     with pytest.raises(ag.GradcheckError):
         ag.gradcheck(off_sin, (leaf(3),))
+
+
+COMPOSITES = {
+    "mean": lambda t: t.mean(axis=1),
+    "var": lambda t: t.var(axis=0, ddof=1),
+    "logsumexp": lambda t: t.logsumexp(axis=1),
+    "softmax": lambda t: t.softmax(axis=-1),
+    "log_softmax": lambda t: t.log_softmax(axis=0),
+    "leaky_relu": lambda t: (t + 0.05).leaky_relu(0.1),  # leaf(2, 3) with seed 0 has no entry near -0.05
+    "softplus": lambda t: t.softplus(beta=2.0),
+    "gelu": lambda t: t.gelu(),
+    "gelu_tanh": lambda t: t.gelu(approximate="tanh"),
+    "stack": lambda t: ag.stack([t, t * 2, t.sin()], axis=1),
+    "concatenate": lambda t: ag.concatenate([t, t.exp()], axis=0),
+    "flatten_squeeze_unsqueeze": lambda t: t.unsqueeze(0).flatten().reshape(1, 6).squeeze(),
+}
+
+
+@pytest.mark.parametrize("name", COMPOSITES)
+def test_composite_operations_first_and_second_order(name):
+    x = leaf(2, 3)
+    assert np.abs(x.data + 0.05).min() > 0.05
+    assert ag.gradcheck(COMPOSITES[name], (x,))
+    assert ag.gradgradcheck(COMPOSITES[name], (x,))
