@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .grad_mode import state as grad_mode
 
 # The lectures' three kinds of trace step, and one more for operations that carry their own rule.
 AFFINE = "affine"  # z = A x + b for a constant A: add, sum, reshape, transpose, indexing, concatenation
@@ -51,7 +51,7 @@ class Primitive:
         self.name = name
         self.kind = kind
         self.forward = forward
-        # a lone EachInput stands for the whole sequence of rules, one per input however many there are
+        # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
 
     def __repr__(self) -> str:
@@ -79,7 +79,7 @@ class Primitive:
             return value
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
-        if requires_grad and self.vjps and is_grad_enabled():
+        if requires_grad and self.vjps and grad_mode.enabled:
             node = Tensor._node(value, self, inputs, args, params)
         else:
             node = Tensor._node(value, None, None, None, None)
