@@ -55,10 +55,11 @@ def _prepare(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor, ..
     Without ``create_graph`` a detached leaf of each input; with it, an identity node of an input that requires
     grad, so that the results stay connected to the graph the input came from (as PyTorch's ``view_as``).
     """
-    return tuple(
-        reshape(x, shape=x.shape) if create_graph and x.requires_grad else x.detach().requires_grad_()
-        for x in inputs
-    )
+    with enable_grad():  # the identity node must be recorded even when the caller is inside no_grad
+        return tuple(
+            reshape(x, shape=x.shape) if create_graph and x.requires_grad else x.detach().requires_grad_()
+            for x in inputs
+        )
 
 
 def _call(func: Callable[..., Any], inputs: tuple[Tensor, ...], fn: str) -> tuple[bool, tuple[Tensor, ...]]:

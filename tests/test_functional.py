@@ -160,3 +160,12 @@ def test_jvp_and_hvp_cost_a_constant_number_of_sweeps(monkeypatch, n):
     F.jvp(lambda t: t.sin() * t.sum(), x, v)
     F.hvp(lambda t: (t.sin() * t.sum()).sum(), x, v)
     assert len(calls) == 4  # two each, whatever n is: never a Jacobian or Hessian built row by row
+
+
+def test_works_inside_no_grad_with_and_without_create_graph():
+    x = Tensor(B, requires_grad=True)
+    with ag.no_grad():
+        _, hv = F.hvp(lambda t: (t**4).sum(), x, Tensor(V_IN[1]))
+        _, hv_graph = F.hvp(lambda t: (t**4).sum(), x, Tensor(V_IN[1]), create_graph=True)
+    np.testing.assert_allclose(hv.data, 12 * B**2 * V_IN[1], rtol=1e-13)
+    assert hv_graph.requires_grad
