@@ -21,7 +21,9 @@ enabled = False  # read on every operation, so a plain module flag rather than a
 _step = 0  # nodes made since detection was switched on: the forward trace step of the next node
 _sweeps = 0  # reverse sweeps running; nodes they record are gradients, which check_backward reports
 
-_LIBRARY = os.path.dirname(os.path.abspath(__file__))
+# The library's packages (this one, nn and optim, installed side by side): frames in them are not the user's line.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = tuple(os.path.join(_ROOT, package) + os.sep for package in ("autograd_core", "nn", "optim"))
 
 
 class AnomalyError(RuntimeError):
@@ -61,11 +63,11 @@ def sweeping() -> Iterator[None]:
 
 
 def _user_line() -> str:
-    """The innermost stack frame outside autograd_core: the user's line that made the current node."""
+    """The innermost stack frame outside the library: the user's line that made the current node."""
     for frame in reversed(traceback.extract_stack()):
         if not os.path.abspath(frame.filename).startswith(_LIBRARY):
             return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
-    return "(no caller outside autograd_core)"
+    return "(no caller outside the library)"
 
 
 def _finite(value: Any) -> bool:

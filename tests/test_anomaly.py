@@ -88,3 +88,13 @@ def test_finite_work_passes_untouched():
         (g,) = ag.grad((x**3).sum(), x, create_graph=True)
         ag.grad(g.sum(), x)
     np.testing.assert_allclose(x.grad, np.exp(x.data) * (1 / x.data + np.log(x.data)), rtol=1e-14)
+
+
+def test_the_line_quoted_is_the_users_even_inside_nn_modules():
+    import nn
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    x = Tensor(np.array([[1.0, np.inf, 0.0]], dtype=np.float32))
+    with ag.detect_anomaly(), pytest.raises(ag.AnomalyError) as info:
+        model(x)  # the user's line, not nn's
+    assert "model(x)  # the user's line" in str(info.value)
