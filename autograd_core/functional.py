@@ -85,7 +85,9 @@ def _weights(v: Any, like: tuple[Tensor, ...], what: str, fn: str) -> tuple[Tens
         raise ValueError(f"{fn}: v has {len(vs)} entries but there are {len(like)} {what}")
     for i, (a, t) in enumerate(zip(vs, like)):
         if a.shape != t.shape:
-            raise ValueError(f"{fn}: entry {i} of v has shape {a.shape} but entry {i} of the {what} has shape {t.shape}")
+            raise ValueError(
+                f"{fn}: entry {i} of v has shape {a.shape} but entry {i} of the {what} has shape {t.shape}"
+            )
     return tuple(a if a.dtype == t.dtype else a.astype(t.dtype) for a, t in zip(vs, like))
 
 
@@ -108,7 +110,9 @@ def _grad(
     for i, (x, g) in enumerate(zip(inputs, found)):
         if g is None:
             if strict:
-                raise RuntimeError(f"{fn}: the output is independent of input {i} (shape {x.shape}), not allowed with strict=True")
+                raise RuntimeError(
+                    f"{fn}: the output is independent of input {i} (shape {x.shape}), not allowed with strict=True"
+                )
             g = Tensor(np.zeros_like(x.data))
         results.append(g if create_graph else g.detach())
     return tuple(results)

@@ -49,7 +49,8 @@ def gradcheck(
     for i in wrt:
         if inputs[i].dtype != np.float64:
             warnings.warn(
-                f"gradcheck: input {i} has dtype {inputs[i].dtype}, not float64; the check may fail from round-off alone",
+                f"gradcheck: input {i} has dtype {inputs[i].dtype}, not float64; "
+                "the check may fail from round-off alone",
                 stacklevel=2,
             )
     engine = _engine_jacobian(func, inputs, wrt)
@@ -61,10 +62,11 @@ def gradcheck(
             k, m = np.argwhere(bad)[0]
             out_index = np.unravel_index(k, _shape_of(func, inputs, out))
             in_index = np.unravel_index(m, inputs[j].shape)
+            limit = atol + rtol * abs(n[k, m])
             raise GradcheckError(
                 f"gradcheck: d(output {out})[{_index(out_index)}] / d(input {j})[{_index(in_index)}]: the engine "
                 f"gives {float(a[k, m])!r}, central finite differences give {float(n[k, m])!r} "
-                f"(difference {abs(a[k, m] - n[k, m]):.3g} > atol + rtol * |numeric| = {atol + rtol * abs(n[k, m]):.3g})"
+                f"(difference {abs(a[k, m] - n[k, m]):.3g} > atol + rtol * |numeric| = {limit:.3g})"
             )
     return True
 

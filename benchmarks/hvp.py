@@ -113,7 +113,8 @@ def run(repeats: int) -> None:
           f"{repeats} repetitions (max |difference| {error:.1e})")  # fmt: skip
     # the 10th percentile beside the median: on a busy machine the two drift apart (calls cut by preemption)
     for name, t in times.items():
-        print(f"  {name:14s} median {median[name] * 1e3:7.3f} ms   10th percentile {np.percentile(t, 10) * 1e3:7.3f} ms")
+        p10 = np.percentile(t, 10)
+        print(f"  {name:14s} median {median[name] * 1e3:7.3f} ms   10th percentile {p10 * 1e3:7.3f} ms")
     print(f"  ratio autograd_core / torch hvp: {median['autograd_core'] / median['torch']:.2f}x (target <= 1.5x)")
     print(f"  ratio autograd_core / torch vhp: {median['autograd_core'] / median['torch vhp']:.2f}x")
 

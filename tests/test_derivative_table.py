@@ -67,7 +67,8 @@ RECIPES: dict[str, list[Recipe]] = {
     "getitem": [
         lambda r: (lambda x: P.getitem(x, index=(slice(None), slice(1, None))), (normal(r, 2, 3),)),
         lambda r: (lambda x: P.getitem(x, index=np.array([2, 0, 2])), (normal(r, 3, 2),)),  # repeats add up
-        lambda r: (lambda x: P.getitem(x, index=np.array([[True, False, True], [False, True, True]])), (normal(r, 2, 3),)),
+        lambda r: (lambda x: P.getitem(x, index=np.array([[True, False, True], [False, True, True]])),
+                   (normal(r, 2, 3),)),
     ],
     "scatter": [
         lambda r: (lambda s: P.scatter(s, shape=(4, 2), index=np.array([1, 3])), (normal(r, 2, 2),)),
