@@ -143,24 +143,42 @@ def _sweep(
 
 
 def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[dict[Tensor, int], set[Tensor]]:
-    """The uses of each node below the roots that is a target or has a target below it, counted as in
-    ``_consumer_counts`` but only between such nodes; and the targets with no target below them (the sweep stops
-    there, so their own inputs are neither swept nor freed)."""
-    reach: set[Tensor] = set()
-    ends: set[Tensor] = set()
-    for node in topological_order(roots):  # inputs first, so a node's inputs are decided before it
-        freed = node._op is not None and node._inputs is None  # kept: reaching it raises the retain_graph error
-        if freed or any(isinstance(x, Tensor) and x in reach for x in node._inputs or ()):
-            reach.add(node)
-        elif node in targets:
-            reach.add(node)
-            ends.add(node)
-    counts = dict.fromkeys(reach, 0)
-    for node in reach - ends:
+    """Uses counted as in ``_consumer_counts``, but only for the nodes below the roots that are a target or have a
+    target below them; and the targets with no such node below them (the sweep stops there, so their own inputs
+    are neither swept nor freed)."""
+    users: dict[Tensor, list[Tensor]] = {root: [] for root in roots}  # every node below the roots -> its uses
+    up = [root for root in users if root in targets or _freed(root)]
+    stack = list(users)
+    while stack:
+        node = stack.pop()
         for x in node._inputs or ():
-            if isinstance(x, Tensor) and x in reach:
-                counts[x] += 1
+            if isinstance(x, Tensor) and x.requires_grad:
+                if x in users:
+                    users[x].append(node)
+                else:
+                    users[x] = [node]
+                    stack.append(x)
+                    if x in targets or _freed(x):
+                        up.append(x)
+    # Up from the targets through their users: every node with a target below it. Every user of such a node has
+    # one too, so all of its uses count.
+    counts = {node: len(users[node]) for node in up}
+    while up:
+        for user in users[up.pop()]:
+            if user not in counts:
+                counts[user] = len(users[user])
+                up.append(user)
+    ends = {t for t in targets if t in counts and not any(x in counts for x in _tensor_inputs(t))}
     return counts, ends
+
+
+def _freed(node: Tensor) -> bool:
+    """A node whose inputs an earlier sweep let go of; kept in the sweep, so that reaching it raises an error."""
+    return node._op is not None and node._inputs is None
+
+
+def _tensor_inputs(node: Tensor) -> list[Tensor]:
+    return [x for x in node._inputs or () if isinstance(x, Tensor)]
 
 
 def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
