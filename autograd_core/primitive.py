@@ -51,7 +51,8 @@ class Primitive:
         self.name = name
         self.kind = kind
         self.forward = forward
-        self.vjps: Sequence[VJP | None] = vjps
+        # one rule per input; a variadic primitive passes a single EachInput that serves every position
+        self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
