@@ -27,6 +27,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from autograd_core import Tensor, no_grad
+from optim.lr_scheduler import ReduceLROnPlateau
 
 from .history import History
 from .utils import clip_grad_norm_
@@ -82,9 +83,6 @@ def _progress_wanted(progress: bool | None) -> bool:
 
 
 def _lr_scheduler_step(scheduler: Any, monitored: float) -> None:
-    # imported here: optim builds on nn, so nn cannot import optim while nn itself is being imported
-    from optim.lr_scheduler import ReduceLROnPlateau
-
     if isinstance(scheduler, ReduceLROnPlateau):
         scheduler.step(monitored)
     else:

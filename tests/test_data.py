@@ -172,12 +172,8 @@ def test_generator_shapes_dtypes_and_seeds(make) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("make", GENERATORS)
-def test_generator_float64_default_dtype(make) -> None:  # noqa: ANN001
-    ag.set_default_dtype(np.float64)
-    try:
-        assert make(n_samples=5, seed=0)[0].dtype == np.float64
-    finally:
-        ag.set_default_dtype(np.float32)
+def test_generator_float64_default_dtype(make, float64) -> None:  # noqa: ANN001
+    assert make(n_samples=5, seed=0)[0].dtype == np.float64
 
 
 @pytest.mark.parametrize("make", GENERATORS)
