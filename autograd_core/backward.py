@@ -6,7 +6,8 @@ been swept and has sent its share, so its adjoint is complete: the node passes i
 rules to its own inputs (adding up where an input was used more than once) and is never looked at again. Each node
 is visited once, so the sweep costs O(T), a small constant times the forward pass (Baur-Strassen).
 
-Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
+The sweep visits nodes in the order of Kahn's algorithm: it first counts how many times each node is used, and
+a node becomes ready when all of its uses have been swept. Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
 """
 
 from __future__ import annotations
@@ -22,36 +23,42 @@ from .primitives import reshape, sum
 from .tensor import RETAIN_GRAD, Tensor
 
 
+def _consumer_counts(roots: Sequence[Tensor]) -> dict[Tensor, int]:
+    """For every node below the roots that requires grad: how many recorded uses (edges) it has in the graph."""
+    counts = dict.fromkeys(roots, 0)
+    stack = list(counts)
+    while stack:
+        inputs = stack.pop()._inputs
+        if inputs is None:
+            continue
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                if x in counts:
+                    counts[x] += 1
+                else:
+                    counts[x] = 1
+                    stack.append(x)
+    return counts
+
+
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Every node the roots depend on that requires grad, each once, inputs before the nodes that use them.
 
-    An iterative depth-first search: a node is appended after all of its inputs (post-order).
+    This is the reverse of the order in which the sweep visits the nodes (see ``_sweep``).
     """
-    order: list[Tensor] = []
-    seen: set[Tensor] = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(_parents(root)))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if parent not in seen:
-                    seen.add(parent)
-                    stack.append((parent, iter(_parents(parent))))
-                    break
-            else:  # all inputs placed: the node can follow them
-                stack.pop()
-                order.append(node)
+    waiting = _consumer_counts(roots)
+    ready = [root for root in waiting if waiting[root] == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for x in node._inputs or ():
+            if isinstance(x, Tensor) and x.requires_grad:
+                waiting[x] -= 1
+                if waiting[x] == 0:
+                    ready.append(x)
+    order.reverse()
     return order
-
-
-def _parents(node: Tensor) -> list[Tensor]:
-    inputs = node._inputs
-    if inputs is None:
-        return []
-    return [x for x in inputs if isinstance(x, Tensor) and x.requires_grad]
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
@@ -60,10 +67,11 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     Broadcasting copies an input along new leading axes and along axes of length 1; the adjoint of a copy is the
     sum of the copies' adjoints. This is the one place where broadcasting is undone.
     """
-    if np.shape(g) == shape:
+    g_shape = g.shape
+    if g_shape == shape:
         return g
-    lead = np.ndim(g) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and np.shape(g)[lead + i] != 1)
+    lead = len(g_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     return reshape(sum(g, axis=axes, keepdims=True), shape=shape)
 
 
@@ -79,29 +87,30 @@ def _sweep(
     retain_graph: bool,
     create_graph: bool,
     capture: dict[Tensor, int] | None = None,
-) -> list[Any] | None:
+) -> list[Any]:
     """Propagate ``seeds`` (the roots' adjoints) back through the graph.
 
     Leaves accumulate into ``.grad``; with ``capture`` (node -> position) the adjoints of those nodes are returned
     instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
     """
-    order = topological_order(roots)
+    # A node is ready once every node that used it has sent its share of the adjoint: count the uses first.
+    waiting = _consumer_counts(roots)
     adjoints: dict[Tensor, Any] = {}
     for root, seed in zip(roots, seeds):
         adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
+    ready = [root for root in waiting if waiting[root] == 0]
     captured: list[Any] = [None] * len(capture) if capture is not None else []
 
-    while order:
-        node = order.pop()  # popping lets the sweep drop its own reference to each node once swept
-        g = adjoints.pop(node, None)
-        if g is None:  # no path carries a derivative from the roots to this node
-            continue
-        if node._hooks:
+    while ready:
+        node = ready.pop()
+        del waiting[node]  # neither the sweep nor its bookkeeping hold on to a node once it is swept
+        g = adjoints.pop(node, None)  # complete now; None if no path carries a derivative here
+        if g is not None and node._hooks:
             g = _run_hooks(node, g, create_graph)
         if capture is not None:
             if node in capture:
                 captured[capture[node]] = g
-        elif node._op is None:
+        elif node._op is None and g is not None:
             _accumulate(node, g)
         op = node._op
         if op is None:
@@ -113,13 +122,17 @@ def _sweep(
         args, z = (inputs, node) if create_graph else (node._args, node.data)
         params = node._params
         for i, (x, vjp) in enumerate(zip(inputs, op.vjps)):
-            if vjp is None or not (isinstance(x, Tensor) and x.requires_grad):
+            if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
-            gx = unbroadcast(vjp(g, z, *args, **params), x.shape)
-            if anomaly.enabled:
-                anomaly.check_backward(node, i, gx)
-            previous = adjoints.get(x)
-            adjoints[x] = gx if previous is None else previous + gx
+            if g is not None and vjp is not None:
+                gx = unbroadcast(vjp(g, z, *args, **params), x.shape)
+                if anomaly.enabled:
+                    anomaly.check_backward(node, i, gx)
+                previous = adjoints.get(x)
+                adjoints[x] = gx if previous is None else previous + gx
+            waiting[x] -= 1
+            if waiting[x] == 0:
+                ready.append(x)
         if not retain_graph:
             node._inputs = node._args = None
     return captured

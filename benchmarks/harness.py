@@ -1,0 +1,116 @@
+"""How a workload is measured: check every contender's gradients, then time them interleaved.
+
+These machines are shared and noisy, so absolute times mean little: contenders are timed in turns within one
+process (round-robin, one iteration each per round), and what is reported is each one's median, its min-max, and
+the ratio of its median to the reference's median measured in the same rounds.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Contender:
+    """One implementation of a workload.
+
+    ``make()`` builds its state and returns ``(step, gradients)``: ``step()`` runs one iteration (the thing timed;
+    a step that must time only part of its work, such as a backward after an untimed forward, returns the seconds
+    it measured itself);
+    ``gradients()`` runs one iteration and returns its float64 gradients for the correctness check (None for a
+    reference that computes no gradient).
+    """
+
+    name: str
+    make: Callable[[], tuple[Callable[[], Any], Callable[[], list[np.ndarray]] | None]]
+
+
+@dataclass
+class Workload:
+    name: str
+    reference: str  # the contender that ratios are taken against
+    contenders: list[Contender]
+    truth: Callable[[], list[np.ndarray]] | None = None  # the hand-written numpy gradients, when there are any
+    per: int = 1  # report time per this many units (operations, nodes) rather than per iteration
+    unit: str = "iteration"
+    rounds: int = 30
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _check(name: str, gradients: Callable[[], list[np.ndarray]] | None, truth: list[np.ndarray] | None) -> str | None:
+    """None when the contender's gradients agree with the truth; otherwise a short reason."""
+    if gradients is None or truth is None:
+        return None
+    got = gradients()
+    if len(got) != len(truth):
+        return f"{len(got)} gradients, expected {len(truth)}"
+    for i, (g, t) in enumerate(zip(got, truth)):
+        g = np.asarray(g, dtype=np.float64)
+        if g.shape != t.shape or not np.allclose(g, t, rtol=1e-6, atol=1e-9):
+            err = np.max(np.abs(g - t)) if g.shape == t.shape else f"shape {g.shape} vs {t.shape}"
+            return f"gradient {i} differs from the hand-written numpy one (max error {err})"
+    return None
+
+
+def run(workload: Workload, quick: bool = False) -> list[dict[str, Any]]:
+    """Check, then time every contender of ``workload``; returns one result row per contender."""
+    truth = workload.truth() if workload.truth is not None else None
+    steps: dict[str, Callable[[], Any]] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for c in workload.contenders:
+        try:
+            step, gradients = c.make()
+        except ImportError as err:
+            rows[c.name] = {"contender": c.name, "status": f"skipped: {err}"}
+            continue
+        problem = _check(c.name, gradients, truth)
+        if problem:
+            rows[c.name] = {"contender": c.name, "status": f"wrong: {problem}"}
+            continue
+        step()  # warm up caches and lazy imports before timing
+        steps[c.name] = step
+        rows[c.name] = {"contender": c.name, "status": "ok", "times": []}
+    rounds = max(5, workload.rounds // 3) if quick else workload.rounds
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            measured = step()
+            elapsed = measured if isinstance(measured, float) else time.perf_counter() - start
+            rows[name]["times"].append(elapsed / workload.per)
+    ref = rows.get(workload.reference)
+    ref_median = statistics.median(ref["times"]) if ref and ref.get("times") else None
+    for row in rows.values():
+        times = row.pop("times", None)
+        if times:
+            row.update(median=statistics.median(times), min=min(times), max=max(times))
+            row["ratio"] = row["median"] / ref_median if ref_median else None
+        row.update(workload=workload.name, reference=workload.reference, unit=workload.unit)
+    workload.results = list(rows.values())
+    return workload.results
+
+
+def _fmt(seconds: float) -> str:
+    for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "us")):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def table(workload: Workload) -> str:
+    """The results as a text table: median, min-max and ratio to the reference, per unit of work."""
+    lines = [f"## {workload.name}  (time per {workload.unit}; ratio = median / median of {workload.reference})"]
+    lines.append(f"{'contender':<28} {'median':>10} {'min - max':>23} {'ratio':>7}")
+    for row in workload.results:
+        if row["status"] != "ok":
+            lines.append(f"{row['contender']:<28} {row['status']}")
+            continue
+        spread = f"{_fmt(row['min'])} - {_fmt(row['max'])}"
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
+        lines.append(f"{row['contender']:<28} {_fmt(row['median']):>10} {spread:>23} {ratio:>7}")
+    return "\n".join(lines)
