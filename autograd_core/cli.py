@@ -58,6 +58,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 0.5, got {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line: ``train`` with its options, and ``demo``."""
     top = argparse.ArgumentParser(prog="autograd-core", description=__doc__.split("\n\n")[0])
@@ -68,8 +75,8 @@ def parser() -> argparse.ArgumentParser:
     data.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits")
     data.add_argument("--samples", type=_positive_int, default=1000, help="generated datasets: samples (1000)")
     data.add_argument("--noise", type=float, default=0.1, help="generated datasets: noise (0.1)")
-    data.add_argument("--test-fraction", type=float, default=0.2, help="held out for the test accuracy (0.2)")
-    data.add_argument("--val-fraction", type=float, default=0.1, help="held out for validation (0.1)")
+    data.add_argument("--test-fraction", type=_fraction, default=0.2, help="held out for the test accuracy (0.2)")
+    data.add_argument("--val-fraction", type=_fraction, default=0.1, help="held out for validation (0.1)")
     model = train.add_argument_group("model")
     model.add_argument("--hidden", type=_positive_int, nargs="*", default=[128, 128], help="hidden sizes (128 128)")
     model.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="default: relu")
@@ -135,7 +142,8 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     X_train, X_val, X_test, y_train, y_val, y_test = _split(args)
     classes = int(y_train.max()) + 1
     nn.manual_seed(args.seed)
-    model = nn.MLP([X_train.shape[1], *args.hidden, classes], args.activation, args.batchnorm, args.dropout)
+    sizes = [X_train.shape[1], *args.hidden, classes]
+    model = nn.MLP(sizes, activation=args.activation, batchnorm=args.batchnorm, dropout=args.dropout)
     options = {"weight_decay": args.weight_decay} | ({} if args.lr is None else {"lr": args.lr})
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), **options)
     scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs) if args.cosine else None
@@ -152,8 +160,8 @@ def train(args: argparse.Namespace) -> dict[str, float]:
             metrics={"accuracy": accuracy}, patience=args.patience, clip_grad_norm=args.clip_grad_norm,
             progress=args.progress,
         )  # fmt: skip
+        seconds = time.perf_counter() - start
         test = evaluate(model, loss_fn, DataLoader(TensorDataset(X_test, y_test), batch_size=512), {"accuracy": accuracy})
-    seconds = time.perf_counter() - start
     print(f"test accuracy {test['accuracy']:.2%} on {len(y_test)} samples (loss {test['loss']:.4f}); "
           f"{len(history)} epochs trained in {seconds:.1f} s")  # fmt: skip
     nn.save(model, out / "model.safetensors")
