@@ -9,10 +9,18 @@ blobs, the spread of each blob).
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
-import sklearn.datasets
 
 from autograd_core import get_default_dtype
+
+
+def _sklearn_datasets() -> ModuleType:
+    """scikit-learn takes a second or more to import: load it when a dataset is made, not with ``import nn``."""
+    import sklearn.datasets
+
+    return sklearn.datasets
 
 
 def _finish(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,14 +37,14 @@ def _check(name: str, n_samples: int, noise: float) -> None:
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1797 8x8 images of handwritten digits (UCI, bundled with scikit-learn): X (1797, 64) of pixel values
     scaled from 0..16 to [0, 1], row-major 8x8; y (1797,) the digit 0..9."""
-    X, y = sklearn.datasets.load_digits(return_X_y=True)
+    X, y = _sklearn_datasets().load_digits(return_X_y=True)
     return _finish(X / 16.0, y)
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.0, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles in 2-D (scikit-learn's generator): X (n_samples, 2), y in {0, 1}."""
     _check("make_moons", n_samples, noise)
-    X, y = sklearn.datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    X, y = _sklearn_datasets().make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return _finish(X, y)
 
 
@@ -80,5 +88,5 @@ def make_blobs(
         raise ValueError(f"make_blobs: centers must be at least 1, got {centers}")
     angles = 2 * np.pi * np.arange(centers) / centers
     points = 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    X, y = sklearn.datasets.make_blobs(n_samples=n_samples, centers=points, cluster_std=noise, random_state=seed)
+    X, y = _sklearn_datasets().make_blobs(n_samples=n_samples, centers=points, cluster_std=noise, random_state=seed)
     return _finish(X, y)
