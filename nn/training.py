@@ -27,9 +27,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from autograd_core import Tensor, no_grad
+from optim import Optimizer
 from optim.lr_scheduler import ReduceLROnPlateau
 
+from .data import DataLoader
 from .history import History
+from .module import Module
 from .utils import clip_grad_norm_
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
@@ -47,12 +50,12 @@ class _Means:
         for name, value in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + batch_size * value
 
-    def means(self, prefix: str = "") -> dict[str, float]:
-        return {prefix + name: total / self.count for name, total in self.sums.items()}
+    def means(self) -> dict[str, float]:
+        return {name: total / self.count for name, total in self.sums.items()}
 
 
 def _batch_values(
-    model: Any, loss_fn: Callable[..., Tensor], xb: np.ndarray, yb: np.ndarray, metrics: Mapping[str, Metric]
+    model: Module, loss_fn: Callable[..., Tensor], xb: np.ndarray, yb: np.ndarray, metrics: Mapping[str, Metric]
 ) -> tuple[Tensor, dict[str, float]]:
     """The batch's loss node, and its value with every metric's."""
     outputs = model(Tensor(xb))
@@ -61,7 +64,7 @@ def _batch_values(
 
 
 def evaluate(
-    model: Any, loss_fn: Callable[..., Tensor], loader: Iterable[Any], metrics: Mapping[str, Metric] | None = None
+    model: Module, loss_fn: Callable[..., Tensor], loader: Iterable[Any], metrics: Mapping[str, Metric] | None = None
 ) -> dict[str, float]:
     """The mean loss and metrics over all of ``loader``'s batches, in eval mode (BatchNorm's running statistics,
     no dropout) and without recording a graph; the model's training mode is restored afterwards."""
@@ -90,10 +93,10 @@ def _lr_scheduler_step(scheduler: Any, monitored: float) -> None:
 
 
 def fit(
-    model: Any,
+    model: Module,
     loss_fn: Callable[..., Tensor],
-    optimizer: Any,
-    train_loader: Iterable[Any],
+    optimizer: Optimizer,
+    train_loader: DataLoader,
     epochs: int,
     val_loader: Iterable[Any] | None = None,
     scheduler: Any = None,
