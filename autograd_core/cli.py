@@ -67,34 +67,35 @@ def _fraction(text: str) -> float:
 
 def parser() -> argparse.ArgumentParser:
     """The command line: ``train`` with its options, and ``demo``."""
-    top = argparse.ArgumentParser(prog="autograd-core", description=__doc__.split("\n\n")[0])
+    top = argparse.ArgumentParser(prog="autograd-core", description="Train MLPs with autograd-core.")
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="the lectures' example, then an MLP trained on digits (the README's demo)")
-    train = commands.add_parser("train", help="train an MLP classifier and write the model, curves and graph")
+    train = commands.add_parser("train", help="train an MLP classifier and write the model, curves and graph",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
     data = train.add_argument_group("data")
-    data.add_argument("--dataset", choices=DATASETS, default="digits", help="default: digits")
-    data.add_argument("--samples", type=_positive_int, default=1000, help="generated datasets: samples (1000)")
-    data.add_argument("--noise", type=float, default=0.1, help="generated datasets: noise (0.1)")
-    data.add_argument("--test-fraction", type=_fraction, default=0.2, help="held out for the test accuracy (0.2)")
-    data.add_argument("--val-fraction", type=_fraction, default=0.1, help="held out for validation (0.1)")
+    data.add_argument("--dataset", choices=DATASETS, default="digits", help="digits, or a generated toy problem")
+    data.add_argument("--samples", type=_positive_int, default=1000, help="samples of a generated dataset")
+    data.add_argument("--noise", type=float, default=0.1, help="noise of a generated dataset")
+    data.add_argument("--test-fraction", type=_fraction, default=0.2, help="held out for the test accuracy")
+    data.add_argument("--val-fraction", type=_fraction, default=0.1, help="held out for validation")
     model = train.add_argument_group("model")
-    model.add_argument("--hidden", type=_positive_int, nargs="*", default=[128, 128], help="hidden sizes (128 128)")
-    model.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="default: relu")
+    model.add_argument("--hidden", type=_positive_int, nargs="*", default=[128, 128], help="hidden layer sizes")
+    model.add_argument("--activation", choices=ACTIVATIONS, default="relu", help="after each hidden layer")
     model.add_argument("--batchnorm", action="store_true", help="BatchNorm1d after each hidden Linear")
     model.add_argument("--dropout", type=float, default=0.0, help="dropout probability after each hidden layer")
     training = train.add_argument_group("training")
-    training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="default: adam")
-    training.add_argument("--lr", type=float, default=None, help="learning rate (default: the optimizer's)")
-    training.add_argument("--weight-decay", type=float, default=0.0)
+    training.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="the update rule")
+    training.add_argument("--lr", type=float, default=None, help="learning rate; None: the optimizer's default")
+    training.add_argument("--weight-decay", type=float, default=0.0, help="L2 penalty, as the optimizer applies it")
     training.add_argument("--cosine", action="store_true", help="cosine-annealed learning rate over the epochs")
-    training.add_argument("--epochs", type=_positive_int, default=30)
-    training.add_argument("--batch-size", type=_positive_int, default=64)
-    training.add_argument("--patience", type=_positive_int, default=None, help="early stopping on val_loss")
-    training.add_argument("--clip-grad-norm", type=float, default=None, help="clip the gradients' total norm")
-    training.add_argument("--seed", type=int, default=0, help="data split, initialisation, dropout, shuffling (0)")
+    training.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training set")
+    training.add_argument("--batch-size", type=_positive_int, default=64, help="samples per mini-batch")
+    training.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a new lowest val_loss")
+    training.add_argument("--clip-grad-norm", type=float, default=None, help="clip the gradients' total norm to this; None: no clipping")
+    training.add_argument("--seed", type=int, default=0, help="data split, initialisation, dropout, shuffling")
     training.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                          help="progress bars (default: only on a terminal or in a notebook)")  # fmt: skip
-    train.add_argument("--out", type=Path, default=None, help="output folder (default: out/DATASET)")
+                          help="progress bars; None: only on a terminal or in a notebook")  # fmt: skip
+    train.add_argument("--out", type=Path, default=None, help="output folder; None: out/DATASET")
     return top
 
 
