@@ -90,8 +90,10 @@ def parser() -> argparse.ArgumentParser:
     training.add_argument("--cosine", action="store_true", help="cosine-annealed learning rate over the epochs")
     training.add_argument("--epochs", type=_positive_int, default=30, help="passes over the training set")
     training.add_argument("--batch-size", type=_positive_int, default=64, help="samples per mini-batch")
-    training.add_argument("--patience", type=_positive_int, default=None, help="stop after this many epochs without a new lowest val_loss")
-    training.add_argument("--clip-grad-norm", type=float, default=None, help="clip the gradients' total norm to this; None: no clipping")
+    training.add_argument("--patience", type=_positive_int, default=None,
+                          help="early stopping: after this many epochs without a new lowest val_loss")  # fmt: skip
+    training.add_argument("--clip-grad-norm", type=float, default=None,
+                          help="clip the gradients' total norm to this; None: no clipping")  # fmt: skip
     training.add_argument("--seed", type=int, default=0, help="data split, initialisation, dropout, shuffling")
     training.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                           help="progress bars; None: only on a terminal or in a notebook")  # fmt: skip
@@ -159,7 +161,8 @@ def train(args: argparse.Namespace) -> dict[str, float]:
             progress=args.progress,
         )  # fmt: skip
         seconds = time.perf_counter() - start
-        test = evaluate(model, loss_fn, DataLoader(TensorDataset(X_test, y_test), batch_size=512), {"accuracy": accuracy})
+        test_loader = DataLoader(TensorDataset(X_test, y_test), batch_size=512)
+        test = evaluate(model, loss_fn, test_loader, {"accuracy": accuracy})
     print(f"test accuracy {test['accuracy']:.2%} on {len(y_test)} samples (loss {test['loss']:.4f}); "
           f"{len(history)} epochs trained in {seconds:.1f} s")  # fmt: skip
     nn.save(model, out / "model.safetensors")

@@ -28,7 +28,9 @@ class History:
     def append(self, values: Mapping[str, float]) -> None:
         """Record one epoch: a value for each metric (every epoch must name the same metrics)."""
         if self.metrics and set(values) != set(self.metrics):
-            raise ValueError(f"History.append: epoch has metrics {sorted(values)}, earlier epochs {sorted(self.metrics)}")
+            raise ValueError(
+                f"History.append: this epoch has metrics {sorted(values)}, earlier epochs {sorted(self.metrics)}"
+            )
         for name, value in values.items():
             self.metrics.setdefault(name, []).append(float(value))
 

@@ -142,7 +142,7 @@ def test_empty_and_scalar_arrays_rejected() -> None:
         TensorDataset(np.zeros(3), np.float32(1.0))
 
 
-# ---- datasets ----------------------------------------------------------------------------------------------------------
+# ---- datasets --------------------------------------------------------------------------------------------------------
 def test_load_digits_scaled_from_the_bundled_copy() -> None:
     X, y = datasets.load_digits()
     raw = sklearn.datasets.load_digits()

@@ -199,8 +199,10 @@ def test_progress_bar_shows_running_loss_and_metrics_only_when_asked(capsys: pyt
 def _history() -> History:
     history = History()
     for epoch in range(5):
-        history.append({"loss": 1 / (epoch + 1), "accuracy": 0.5 + 0.1 * epoch,
-                        "val_loss": 1.2 / (epoch + 1) + 0.01 * epoch**2, "val_accuracy": 0.45 + 0.1 * epoch})  # fmt: skip
+        history.append({
+            "loss": 1 / (epoch + 1), "accuracy": 0.5 + 0.1 * epoch,
+            "val_loss": 1.2 / (epoch + 1) + 0.01 * epoch**2, "val_accuracy": 0.45 + 0.1 * epoch,
+        })  # fmt: skip
     return history
 
 
@@ -256,7 +258,9 @@ def test_command_trains_and_writes_model_curves_and_graph(tmp_path: Path, capsys
     # the model file loads into the equal PyTorch model, which gets the reported accuracy on the same test split
     X, y = make_moons(n_samples=300, noise=0.2, seed=5)
     _, X_test, _, y_test = train_test_split(X, y, test_size=0.2, stratify=y, random_state=5)
-    twin = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    twin = torch.nn.Sequential(
+        torch.nn.Linear(2, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(), torch.nn.Linear(16, 2)
+    )
     twin.load_state_dict(safetensors.torch.load_file(out / "model.safetensors"))
     with torch.no_grad():
         predicted = twin.eval()(torch.from_numpy(X_test)).argmax(dim=1).numpy()
@@ -271,7 +275,9 @@ def test_command_trains_and_writes_model_curves_and_graph(tmp_path: Path, capsys
 
 @pytest.mark.parametrize("option, bad, valid", [("--dataset", "mnist", "digits, moons, spirals, xor, blobs"),
                                                 ("--optimizer", "adamax", "sgd, adagrad, rmsprop")])  # fmt: skip
-def test_unknown_names_list_the_valid_ones(option: str, bad: str, valid: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_names_list_the_valid_ones(
+    option: str, bad: str, valid: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["train", option, bad])
     assert exit_info.value.code == 2
@@ -280,7 +286,9 @@ def test_unknown_names_list_the_valid_ones(option: str, bad: str, valid: str, ca
     assert all(f"'{name}'" in err for name in valid.split(", "))
 
 
-def test_unwritable_output_folder_is_reported_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_output_folder_is_reported_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     with pytest.raises(SystemExit, match=r"cannot write to the output folder .*a-file/out"):
