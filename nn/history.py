@@ -6,6 +6,7 @@ training mode), ``"val_loss"`` and ``"val_accuracy"`` on the validation set afte
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -58,8 +59,9 @@ class History:
     def plot(self, path: str | os.PathLike[str] | None = None) -> Figure:
         """One panel per metric (loss, accuracy, ...), the training curve and the validation curve against the epoch.
 
-        Returns the matplotlib Figure (shown inline in Jupyter); with ``path``, also saves it as a PNG. The figure
-        is made without pyplot, so saving works headless (matplotlib's Agg renderer) and leaves no window open.
+        Returns the matplotlib Figure; with ``path``, also saves it as a PNG. The figure is made without pyplot, so
+        saving works headless (matplotlib's Agg renderer) and leaves no window open or figure held. In Jupyter,
+        ending a cell with the History itself shows these curves.
         """
         names = [n for n in self.metrics if not n.startswith("val_")]
         names += [n[4:] for n in self.metrics if n.startswith("val_") and n[4:] not in names]
@@ -79,6 +81,12 @@ class History:
             with atomic_path(path) as tmp:
                 figure.savefig(tmp, format="png", dpi=100)
         return figure
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a History as its curves (a Figure made without pyplot has no inline display of its own)."""
+        buffer = io.BytesIO()
+        self.plot().savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the metrics as JSON: ``{"loss": [...], "val_loss": [...], ...}`` (NaN and inf written as null)."""

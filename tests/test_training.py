@@ -3,6 +3,7 @@ files, the autograd-core command end to end, and the main demo's accuracy on dig
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tomllib
@@ -221,6 +222,8 @@ def test_history_plot_draws_every_curve_and_saves_a_png(tmp_path: Path) -> None:
     width, height = figure.get_size_inches() * 100
     assert image.shape[:2] == (round(height), round(width)) and image.std() > 0  # a drawn PNG, not a blank one
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temporary file left behind
+    inline = matplotlib.image.imread(io.BytesIO(history._repr_png_()))  # what Jupyter shows for the History
+    np.testing.assert_array_equal(inline, image)
 
 
 def test_history_saves_and_loads_json(tmp_path: Path) -> None:
