@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .rng import default_generator
+
 
 class Dataset:
     """A map-style dataset: ``len(ds)`` samples, ``ds[i]`` the i-th (an array, a number or a tuple of them).
@@ -77,7 +79,8 @@ class DataLoader:
     ``len(loader)`` batches per pass: ceil(N / batch_size), or floor with ``drop_last=True`` (which drops the last,
     partial batch). Without shuffling, batches follow the dataset's order. With ``shuffle=True`` every pass (epoch)
     draws a new permutation from a generator made once from ``seed``: the same seed gives the same sequence of
-    epochs, and ``seed=None`` a different one each run.
+    epochs. With ``seed=None`` the permutations come from nn's shared generator, so ``nn.manual_seed`` makes them
+    repeat, as ``torch.manual_seed`` does for a DataLoader without a generator.
     """
 
     def __init__(
@@ -94,7 +97,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.generator = np.random.default_rng(seed)
+        self.generator = None if seed is None else np.random.default_rng(seed)
 
     def __len__(self) -> int:
         n = len(self.dataset)
@@ -102,7 +105,12 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
-        order = self.generator.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            order = np.arange(n)
+        elif self.generator is not None:
+            order = self.generator.permutation(n)
+        else:  # looked up at each pass, since nn.manual_seed replaces the shared generator
+            order = default_generator().permutation(n)
         fetch_batch = getattr(self.dataset, "__getitems__", None)
         for b in range(len(self)):
             indices = order[b * self.batch_size : (b + 1) * self.batch_size]

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_core as ag
+import nn
 from nn import datasets
 from nn.data import DataLoader, Dataset, TensorDataset
 
@@ -107,7 +108,11 @@ def test_same_seed_same_sequence_of_epochs_other_seed_other() -> None:
 
     assert run(0) == run(0)
     assert run(0) != run(1)
-    assert run(None) != run(None)
+    assert run(None) != run(None)  # seed=None: nn's shared generator, which moves on
+    nn.manual_seed(4)
+    first = run(None)
+    nn.manual_seed(4)
+    assert run(None) == first  # as torch.manual_seed makes a DataLoader without a generator repeat
 
 
 def test_shuffle_with_drop_last_drops_different_samples() -> None:
