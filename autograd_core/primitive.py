@@ -80,7 +80,8 @@ class Primitive:
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
         if requires_grad and self.vjps and grad_mode.enabled:
-            node = Tensor._node(value, self, inputs, args, params)
+            # a tuple of arrays is a container the garbage collector stops tracking: one less per node to traverse
+            node = Tensor._node(value, self, inputs, tuple(args), params)
         else:
             node = Tensor._node(value, None, None, None, None)
         if node_observers:
