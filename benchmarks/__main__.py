@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
 
-    from . import engine, harness
+    from . import engine, harness, memory, micrograd_demo, mlp
 
     try:
         import torch
@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         pass
 
-    workloads = [engine.chain_workload(), *engine.depth_workloads(args.quick)]
+    workloads = [
+        engine.chain_workload(),
+        *engine.depth_workloads(args.quick),
+        *mlp.workloads(args.quick),
+        micrograd_demo.workload(n_points=25 if args.quick else 100),
+    ]
     results = []
     for workload in workloads:
         results += harness.run(workload, quick=args.quick)
@@ -35,7 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     per_node = {r["workload"]: r["median"] for r in results if r["contender"] == "autograd_core" and r["unit"] == "node" and "median" in r}
     if len(per_node) > 1:
         costs = list(per_node.values())
-        print(f"autograd_core backward per node, largest chain / smallest chain: {costs[-1] / costs[0]:.2f}x")
+        print(f"autograd_core backward per node, largest chain / smallest chain: {costs[-1] / costs[0]:.2f}x\n")
+    # memory is measured in a fresh process per contender, after all timing
+    memory_rows = memory.workload_rows(memory.OPS // 4 if args.quick else memory.OPS, threads=args.threads)
+    print(memory.table(memory_rows), flush=True)
+    results += memory_rows
     tmp = args.json + ".tmp"
     with open(tmp, "w") as f:
         json.dump({"threads": args.threads, "quick": args.quick, "results": results}, f, indent=1)

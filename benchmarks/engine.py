@@ -143,7 +143,7 @@ def _deep(n: int, module: str) -> tuple[Callable[[], float], Callable[[], list[n
 
 
 def depth_workloads(quick: bool) -> list[Workload]:
-    sizes = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
+    sizes = [1_000, 10_000, 30_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     return [
         Workload(
             name=f"backward through a chain of {n:,} nodes on shape (16,)",
