@@ -20,6 +20,7 @@ from .primitive import ShapeError
 from .scopes import name_scope
 from .functions import matmul, maximum, minimum, where
 globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
+from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
 __all__ = [
     "AnomalyError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",

@@ -12,18 +12,24 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-_state = threading.local()
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State(threading.local):
+    enabled = True  # each new thread starts recording
+
+
+state = _State()  # read directly by every operation (primitive.py): one attribute lookup
 
 
 def is_grad_enabled() -> bool:
     """True when new operations are recorded in the graph (the default)."""
-    return getattr(_state, "enabled", True)
+    return state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
     """Turn recording on or off for the current thread."""
-    _state.enabled = bool(mode)
+    state.enabled = bool(mode)
 
 
 class _GradMode:

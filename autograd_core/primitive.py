@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .grad_mode import is_grad_enabled
+from .grad_mode import state as grad_mode
 
 # The lectures' three kinds of trace step, and one more for operations that carry their own rule.
 AFFINE = "affine"  # z = A x + b for a constant A: add, sum, reshape, transpose, indexing, concatenation
@@ -79,7 +79,7 @@ class Primitive:
             return value
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
-        if requires_grad and self.vjps and is_grad_enabled():
+        if requires_grad and self.vjps and grad_mode.enabled:
             node = Tensor._node(value, self, inputs, args, params)
         else:
             node = Tensor._node(value, None, None, None, None)

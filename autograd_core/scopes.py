@@ -37,3 +37,8 @@ def _record(node: Any, op: Any, args: list[Any]) -> None:
 def scope_of(node: Any) -> str | None:
     """The innermost scope the node was made in, or None."""
     return getattr(node, "_scope", None)
+
+
+def current_scope() -> str | None:
+    """The path of the innermost open scope ("encoder.fc1"), or None outside every scope."""
+    return _stack[-1] if _stack else None

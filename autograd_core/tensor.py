@@ -261,6 +261,9 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return P.negative(self)
 
+    def __abs__(self) -> Tensor:
+        return P.absolute(self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return P.matmul(self, other)
 

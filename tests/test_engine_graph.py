@@ -214,7 +214,8 @@ def test_softmax_family_is_finite_for_huge_logits(scale: float) -> None:
 
 def test_logsumexp_of_all_minus_infinity_is_minus_infinity_not_nan() -> None:
     x = Tensor(np.array([-np.inf, -np.inf]))
-    assert x.logsumexp().item() == -np.inf
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the right answer here
+        assert x.logsumexp().item() == -np.inf
 
 
 @pytest.mark.parametrize("value", [1000.0, -1000.0])

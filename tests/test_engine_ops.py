@@ -99,6 +99,7 @@ CASES = [
     Case("sigmoid", lambda a: a.sigmoid(), torch.sigmoid, [(3, 4)]),
     Case("relu", lambda a: a.relu(), torch.relu, [(3, 4)], "nonzero"),
     Case("abs", lambda a: a.abs(), torch.abs, [(3, 4)], "nonzero"),
+    Case("abs_builtin", lambda a: abs(a), torch.abs, [(3, 4)], "nonzero"),
     Case("sqrt", lambda a: a.sqrt(), torch.sqrt, [(3, 4)], "positive"),
     Case("leaky_relu", lambda a: a.leaky_relu(0.1), lambda a: TF.leaky_relu(a, 0.1), [(3, 4)], "nonzero"),
     Case("softplus", lambda a: a.softplus(), TF.softplus, [(3, 4)]),

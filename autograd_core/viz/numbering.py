@@ -1,0 +1,138 @@
+"""The names of a graph's nodes, shared by the printed trace and the drawing.
+
+The lectures write the evaluation trace as z_0 = w = (w_1, ..., w_d), then one step z_t = h_t(parents) for
+t = 1 ... T. Here every node gets a name in that notation:
+
+* a leaf that requires grad is an input, ``w1``, ``w2``, ... in topological order;
+* the t-th operation in topological order is step ``zt`` (so the output is ``zT``);
+* a constant (a Tensor that does not require grad, or a raw number or array passed to an operation, like the 2 in
+  ``2 * x``) is written as its number when it has one element, else ``c1``, ``c2``, ...
+
+A user name (``Tensor(..., name="w1")``, or ``node.name = "a"``) replaces the generated one. Generated names
+skip any name the user took, and a repeated user name gets a prime (``h'``), so every name is unique.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..backward import topological_order
+from ..tensor import Tensor
+from .values import number
+
+FREED = (
+    "{what}: the graph of this tensor was freed by a backward() without retain_graph=True (step {name} no longer "
+    "knows its inputs). Draw or trace the graph before calling backward(), or call backward(retain_graph=True)."
+)
+NO_GRAPH = (
+    "{what}: the tensor does not require grad, so no graph was recorded: no input it was computed from has "
+    "requires_grad=True, or it was computed under no_grad"
+)
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one drawn node each
+class Constant:
+    """A constant input of a step: its value, its label and whether the label is the number itself."""
+
+    value: np.ndarray
+    label: str
+    literal: bool
+    tensor: Tensor | None  # the Tensor, or None for a raw number or array
+
+
+def _fresh(base: str, taken: set[str]) -> str:
+    """``base``, primed until it is not in ``taken``; then taken."""
+    name = base
+    while name in taken:
+        name += "'"
+    taken.add(name)
+    return name
+
+
+class Numbering:
+    """The evaluation trace of ``root`` in the lectures' numbering.
+
+    ``order``: the nodes in topological order (inputs before the steps that use them), from
+    ``ag.topological_order``. ``inputs``: the leaves that require grad (z_0). ``steps``: the operations, step
+    t = 1 ... T being ``steps[t - 1]``. ``name[node]``, ``step[node]`` (0 for inputs): a node's name and t.
+    ``operand(node, i)``: how input i of a step reads (a name, or a constant's label).
+    """
+
+    def __init__(self, root: Tensor, what: str = "viz") -> None:
+        if not isinstance(root, Tensor):
+            raise TypeError(f"{what}: expected a Tensor, got {type(root).__name__}")
+        if not root.requires_grad:
+            raise ValueError(NO_GRAPH.format(what=what))
+        self.root = root
+        self.order: list[Tensor] = topological_order([root])
+        self.inputs = [node for node in self.order if node._op is None]
+        self.steps = [node for node in self.order if node._op is not None]
+        self.step: dict[Tensor, int] = {node: 0 for node in self.inputs}
+        self.step.update({node: t for t, node in enumerate(self.steps, start=1)})
+
+        # user names first, so that generated names can step around them
+        taken: set[str] = set()
+        self.name: dict[Tensor, str] = {}
+        for node in self.order:
+            if node.name is not None:
+                self.name[node] = _fresh(node.name, taken)
+        for node in self.steps:
+            if node._inputs is None:
+                raise RuntimeError(FREED.format(what=what, name=self.name.get(node, f"z{self.step[node]}")))
+            for x in node._inputs:
+                if isinstance(x, Tensor) and not x.requires_grad and x.name is not None and x not in self.name:
+                    self.name[x] = _fresh(x.name, taken)
+        for k, node in enumerate(self.inputs, start=1):
+            if node not in self.name:
+                self.name[node] = _fresh(f"w{k}", taken)
+        for node in self.steps:
+            if node not in self.name:
+                self.name[node] = _fresh(f"z{self.step[node]}", taken)
+
+        # constants: a constant Tensor is one constant wherever it is used; a raw value is one per use
+        self.constants: list[Constant] = []
+        self._unnamed_constants = 0
+        self._constant_of: dict[tuple[int, int], Constant] = {}
+        shared: dict[Tensor, Constant] = {}
+        for node in self.steps:
+            for i, x in enumerate(node._inputs):
+                if isinstance(x, Tensor) and x.requires_grad:
+                    continue
+                constant = shared.get(x) if isinstance(x, Tensor) else None
+                if constant is None:
+                    constant = self._new_constant(x, taken)
+                    self.constants.append(constant)
+                    if isinstance(x, Tensor):
+                        shared[x] = constant
+                self._constant_of[(id(node), i)] = constant
+
+    def _new_constant(self, x: Any, taken: set[str]) -> Constant:
+        tensor = x if isinstance(x, Tensor) else None
+        value = x.data if tensor is not None else np.asarray(x)
+        if tensor is not None and tensor in self.name:
+            return Constant(value, self.name[tensor], False, tensor)
+        if value.size == 1:
+            return Constant(value, number(value), True, tensor)
+        self._unnamed_constants += 1
+        return Constant(value, _fresh(f"c{self._unnamed_constants}", taken), False, tensor)
+
+    @property
+    def T(self) -> int:
+        """The number of steps: the output is z_T."""
+        return len(self.steps)
+
+    def constant(self, node: Tensor, i: int) -> Constant | None:
+        """The constant given as input ``i`` of ``node``, or None when that input is a node of the graph."""
+        return self._constant_of.get((id(node), i))
+
+    def operand(self, node: Tensor, i: int) -> str:
+        """How input ``i`` of ``node`` reads in a formula: a node's name, or a constant's label."""
+        constant = self.constant(node, i)
+        if constant is None:
+            return self.name[node._inputs[i]]
+        if constant.literal and constant.label.startswith("-"):
+            return f"({constant.label})"  # so that "z1 * -2" reads "z1 * (-2)"
+        return constant.label

@@ -1,0 +1,52 @@
+"""`Linear`: the affine layer y = x W^T + b, initialised as PyTorch's."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core import ShapeError, Tensor
+from autograd_core.scopes import current_scope
+
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b for input (*, in_features) -> (*, out_features); weight (out_features, in_features).
+
+    Initialised as PyTorch's: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)), b likewise.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        dtype = ag.get_default_dtype()
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            where = current_scope() or type(self).__name__
+            raise ShapeError(
+                f"Linear layer {where!r} ({self.extra_repr()}): expected input with last dimension "
+                f"in_features = {self.in_features}, got input of shape {x.shape} (width {x.shape[-1] if x.ndim else 'none'})"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

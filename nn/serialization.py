@@ -1,0 +1,52 @@
+"""`save` and `load`: a module's state dict as a .safetensors file, the format PyTorch models load directly.
+
+safetensors holds only a JSON header and raw array bytes, so loading a file can never run code (unlike pickle).
+Keys are the state-dict keys ("0.weight", "1.running_mean"), so ``torch_model.load_state_dict(
+safetensors.torch.load_file(path))`` loads a file written here into the equivalent torch.nn model.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import safetensors.numpy
+from safetensors import SafetensorError
+
+from .module import Module
+
+PathLike = str | os.PathLike[str]
+
+
+def save(module: Module, path: PathLike) -> None:
+    """Write ``module.state_dict()`` to ``path``: first to a temporary file beside it, then renamed into place,
+    so an interrupted save never leaves a half-written file under that name."""
+    path = os.fspath(path)
+    tensors = module.state_dict()  # fresh C-contiguous copies, as safetensors needs
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".safetensors")
+    os.close(fd)
+    try:
+        safetensors.numpy.save_file(tensors, tmp, metadata={"format": "pt"})
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def load(module: Module, path: PathLike, strict: bool = True) -> Module:
+    """Read the state dict in ``path`` into ``module`` (see ``Module.load_state_dict``); returns the module."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"nn.load: no such file: {path}")
+    try:
+        tensors = safetensors.numpy.load_file(path)
+    except SafetensorError as err:
+        raise ValueError(
+            f"nn.load: {path} ({os.path.getsize(path)} bytes) is not a complete safetensors file: {err}. "
+            "It may be truncated (an interrupted copy) or a file of another format."
+        ) from None
+    try:
+        module.load_state_dict(tensors, strict=strict)
+    except RuntimeError as err:
+        raise RuntimeError(f"nn.load: {path} does not fit this model: {err}") from None
+    return module

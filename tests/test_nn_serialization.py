@@ -1,0 +1,137 @@
+"""nn.save / nn.load: round trips, the way out to PyTorch (and back in), atomic writes, and bad files."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+import safetensors.numpy
+import safetensors.torch
+import torch
+
+import autograd_core as ag
+import nn
+
+pytestmark = pytest.mark.usefixtures("float64")
+rng = np.random.default_rng(4)
+
+
+def _trained_mlp() -> nn.MLP:
+    """A small MLP after a few plain gradient steps, so weights and BatchNorm buffers are no longer initial."""
+    model = nn.MLP([3, 6, 2], activation="tanh", batchnorm=True, dropout=0.1)
+    x, y = rng.standard_normal((16, 3)), rng.integers(0, 2, 16)
+    for _ in range(3):
+        model.zero_grad()
+        nn.CrossEntropyLoss()(model(ag.Tensor(x)), y).backward()
+        with ag.no_grad():
+            for p in model.parameters():
+                p.data -= 0.1 * p.grad
+    return model
+
+
+def _torch_twin() -> torch.nn.Sequential:
+    return torch.nn.Sequential(
+        torch.nn.Linear(3, 6), torch.nn.BatchNorm1d(6), torch.nn.Tanh(), torch.nn.Dropout(0.1), torch.nn.Linear(6, 2)
+    )
+
+
+def test_save_then_load_restores_every_value(tmp_path):
+    model = _trained_mlp()
+    path = tmp_path / "model.safetensors"
+    nn.save(model, path)
+    fresh = nn.MLP([3, 6, 2], activation="tanh", batchnorm=True, dropout=0.1)
+    assert nn.load(fresh, path) is fresh
+    for key, value in model.state_dict().items():
+        loaded = fresh.state_dict()[key]
+        np.testing.assert_array_equal(loaded, value)
+        assert loaded.dtype == value.dtype
+    x = ag.Tensor(rng.standard_normal((4, 3)))
+    np.testing.assert_array_equal(fresh.eval()(x).data, model.eval()(x).data)
+
+
+def test_a_saved_model_loads_into_the_torch_twin_and_gives_the_same_outputs(tmp_path):
+    model = _trained_mlp().eval()
+    path = str(tmp_path / "model.safetensors")
+    nn.save(model, path)
+    twin = _torch_twin().double().eval()
+    twin.load_state_dict(safetensors.torch.load_file(path))  # strict: every key and shape matches
+    assert int(twin[1].num_batches_tracked) == 3
+    x = rng.standard_normal((5, 3))
+    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
+
+
+def test_float32_models_round_trip_to_torch_in_float32(tmp_path):
+    ag.set_default_dtype(np.float32)
+    model = nn.MLP([3, 4, 2], batchnorm=True).eval()
+    path = tmp_path / "model32.safetensors"
+    nn.save(model, path)
+    loaded = safetensors.torch.load_file(path)
+    assert loaded["0.weight"].dtype == torch.float32 and loaded["1.num_batches_tracked"].dtype == torch.int64
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+    twin.load_state_dict(loaded)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_file_saved_by_torch_loads_here(tmp_path):
+    twin = _torch_twin().double().eval()
+    twin(torch.randn(8, 3, dtype=torch.float64))  # eval: buffers stay; still a valid state
+    path = tmp_path / "from_torch.safetensors"
+    safetensors.torch.save_file(twin.state_dict(), path)
+    model = nn.load(nn.MLP([3, 6, 2], activation="tanh", batchnorm=True, dropout=0.1), path).eval()
+    x = rng.standard_normal((3, 3))
+    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
+
+
+def test_save_replaces_the_file_whole_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "model.safetensors"
+    nn.save(nn.Linear(2, 2), path)
+    nn.save(nn.Linear(3, 5), path)  # overwriting
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+    assert safetensors.numpy.load_file(path)["weight"].shape == (5, 3)
+
+
+def test_a_failed_save_leaves_the_old_file_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    nn.save(nn.Linear(2, 2), path)
+    before = path.read_bytes()
+
+    def broken_write(tensors, filename, metadata=None):
+        with open(filename, "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        nn.save(nn.Linear(2, 2), path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.safetensors"]
+
+
+def test_a_truncated_file_is_an_error_naming_the_path(tmp_path):
+    path = tmp_path / "model.safetensors"
+    nn.save(nn.Linear(4, 4), path)
+    data = path.read_bytes()
+    for cut in (len(data) - 10, 30, 3):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match=rf"nn.load: {re.escape(str(path))} \({cut} bytes\) is not a complete safetensors file: .*truncated"):
+            nn.load(nn.Linear(4, 4), path)
+
+
+def test_a_foreign_file_is_an_error_naming_the_path(tmp_path):
+    path = tmp_path / "notes.safetensors"
+    path.write_text("these are my notes, not a model\n" * 4)
+    with pytest.raises(ValueError, match=rf"nn.load: {re.escape(str(path))} \(128 bytes\) is not a complete safetensors file: .*header"):
+        nn.load(nn.Linear(4, 4), path)
+
+
+def test_a_missing_file_or_one_for_another_model_is_an_error_naming_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nn.load: no such file: .*absent.safetensors"):
+        nn.load(nn.Linear(2, 2), tmp_path / "absent.safetensors")
+    path = tmp_path / "other.safetensors"
+    nn.save(nn.Linear(2, 3), path)
+    with pytest.raises(RuntimeError, match=rf"(?s)nn.load: {re.escape(str(path))} does not fit this model: .*weight: expected shape \(2, 2\), got \(3, 2\)"):
+        nn.load(nn.Linear(2, 2), path)
+    with pytest.raises(RuntimeError, match="(?s)missing keys: 0.weight, 0.bias.*unexpected keys: bias, weight"):
+        nn.load(nn.Sequential(nn.Linear(2, 3)), path)
