@@ -98,6 +98,35 @@ def ours_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> C
     return step
 
 
+def ours_nn_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> Callable[[], list[np.ndarray]]:
+    """autograd_core through its ``nn`` package: ``Sequential`` of ``Linear`` and ``ReLU``, ``F.cross_entropy``.
+
+    ``Linear`` stores its weight (out, in) and computes ``x @ W.T + b``; gradients are returned transposed back.
+    """
+    import nn
+    from autograd_core import Tensor
+
+    layers: list[nn.Module] = []
+    for W, b in zip(params0[0::2], params0[1::2]):
+        linear = nn.Linear(*W.shape)
+        linear.weight.data, linear.bias.data = W.T.copy(), b.copy()
+        layers += [linear, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    params = list(model.parameters())
+    inputs = Tensor(x)
+
+    def step() -> list[np.ndarray]:
+        loss = nn.functional.cross_entropy(model(inputs), labels)
+        loss.backward()
+        grads = [p.grad.T if p.ndim == 2 else p.grad for p in params]
+        for p in params:
+            p.data -= LR * p.grad
+            p.grad = None
+        return grads
+
+    return step
+
+
 def torch_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> Callable[[], list[np.ndarray]]:
     """PyTorch CPU, the same layers as plain tensor operations and ``F.cross_entropy``."""
     import torch
@@ -164,6 +193,7 @@ def mlp_workload(sizes: Sequence[int], batch: int, rounds: int) -> Workload:
         contenders=[
             _contender("numpy by hand", numpy_step, float32, float64),
             _contender("autograd_core", ours_step, float32, float64),
+            _contender("autograd_core nn", ours_nn_step, float32, float64),
             _contender("pytorch", torch_step, float32, float64),
             _contender("HIPS autograd", hips_step, float32, float64),
         ],

@@ -50,7 +50,7 @@ def test_mlp_workloads():
     assert_all_ok(harness.check(mlp.mlp_workload((4, 6, 5, 3), batch=7, rounds=1)))
 
 
-@pytest.mark.parametrize("train_step", [mlp.numpy_step, mlp.ours_step, mlp.torch_step, mlp.hips_step])
+@pytest.mark.parametrize("train_step", [mlp.numpy_step, mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step])
 def test_mlp_float32_steps_stay_float32(train_step):
     """The timed steps run in float32: an upcast anywhere would make every float32 timing meaningless."""
     if train_step is mlp.hips_step:
