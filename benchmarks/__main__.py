@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
 
-    from . import engine, harness, memory, micrograd_demo, mlp
+    from . import harness, memory, workloads
 
     try:
         import torch
@@ -27,14 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         pass
 
-    workloads = [
-        engine.chain_workload(),
-        *engine.depth_workloads(args.quick),
-        *mlp.workloads(args.quick),
-        micrograd_demo.workload(n_points=25 if args.quick else 100),
-    ]
     results = []
-    for workload in workloads:
+    for workload in workloads(args.quick):
         results += harness.run(workload, quick=args.quick)
         print(harness.table(workload), end="\n\n", flush=True)
     per_node = {r["workload"]: r["median"] for r in results if r["contender"] == "autograd_core" and r["unit"] == "node" and "median" in r}
