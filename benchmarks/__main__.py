@@ -12,6 +12,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and smaller sizes (under a minute)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and PyTorch threads (default 1)")
+    parser.add_argument("--no-gc", action="store_true", help="cyclic garbage collector off during timed steps")
     parser.add_argument("--json", default="benchmarks/results.json", help="where to write the results")
     args = parser.parse_args(argv)
     # thread counts must be fixed before numpy or torch is first imported
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
 
     results = []
     for workload in workloads(args.quick):
-        results += harness.run(workload, quick=args.quick)
+        results += harness.run(workload, quick=args.quick, collector=not args.no_gc)
         print(harness.table(workload), end="\n\n", flush=True)
     per_node = {r["workload"]: r["median"] for r in results if r["contender"] == "autograd_core" and r["unit"] == "node" and "median" in r}
     if len(per_node) > 1:
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     results += memory_rows
     tmp = args.json + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"threads": args.threads, "quick": args.quick, "results": results}, f, indent=1)
+        json.dump({"threads": args.threads, "quick": args.quick, "gc": not args.no_gc, "results": results}, f, indent=1)
     os.replace(tmp, args.json)
     print(f"results written to {args.json}", file=sys.stderr)
 

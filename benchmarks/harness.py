@@ -93,8 +93,12 @@ def check(workload: Workload) -> dict[str, str]:
     return {name: row["status"] for name, row in rows.items()}
 
 
-def run(workload: Workload, quick: bool = False) -> list[dict[str, Any]]:
-    """Check, then time every contender of ``workload``; returns one result row per contender."""
+def run(workload: Workload, quick: bool = False, collector: bool = True) -> list[dict[str, Any]]:
+    """Check, then time every contender of ``workload``; returns one result row per contender.
+
+    ``collector=False`` switches the cyclic garbage collector off during each timed step (as ``timeit`` does);
+    by default it runs, as it does for a user, and its collections are part of the time.
+    """
     steps, rows = _prepare(workload)
     for step in steps.values():
         step()  # warm up caches and lazy imports before timing
@@ -104,9 +108,12 @@ def run(workload: Workload, quick: bool = False) -> list[dict[str, Any]]:
     for _ in range(rounds):
         for name, step in steps.items():
             gc.collect()
+            if not collector:
+                gc.disable()
             start = time.perf_counter()
             measured = step()
             elapsed = measured if isinstance(measured, float) else time.perf_counter() - start
+            gc.enable()
             rows[name]["times"].append(elapsed / workload.per)
     gc.unfreeze()
     ref = rows.get(workload.reference)
