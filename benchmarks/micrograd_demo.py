@@ -59,8 +59,14 @@ def _nodes(array: np.ndarray, make: Callable[[float], Any]) -> list[Any]:
     return [_nodes(row, make) for row in array] if array.ndim > 1 else [make(v) for v in array.tolist()]
 
 
-def _scalar_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray, make: Callable[[float], Any],
-                 grad_of: Callable[[Any], float], update: Callable[[list[Any]], None]) -> Callable[[], list[np.ndarray]]:  # fmt: skip
+def _scalar_step(
+    params0: list[np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    make: Callable[[float], Any],
+    grad_of: Callable[[Any], float],
+    update: Callable[[list[Any]], None],
+) -> Callable[[], list[np.ndarray]]:
     """micrograd's demo step for any library whose scalars have ``* + relu backward``: ``make(v)`` makes a
     parameter node, ``grad_of(node)`` reads its gradient, ``update(params)`` does the SGD step and clears grads."""
     layers = [(_nodes(params0[i], make), _nodes(params0[i + 1], make)) for i in range(0, len(params0), 2)]
@@ -95,7 +101,8 @@ def ours_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callab
             p.data -= LR * p.grad
             p.grad = None
 
-    return _scalar_step(params0, X, y, lambda v: Tensor(np.float64(v), requires_grad=True), lambda p: float(p.grad), update)
+    make = lambda v: Tensor(np.float64(v), requires_grad=True)  # noqa: E731
+    return _scalar_step(params0, X, y, make, lambda p: float(p.grad), update)
 
 
 def torch_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callable[[], list[np.ndarray]]:
@@ -137,7 +144,8 @@ def micrograd_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> C
         total_loss.backward()
         grads = []
         for layer in model.layers:
-            grads += [np.array([[w.grad for w in n.w] for n in layer.neurons]), np.array([n.b.grad for n in layer.neurons])]
+            grads.append(np.array([[w.grad for w in n.w] for n in layer.neurons]))
+            grads.append(np.array([n.b.grad for n in layer.neurons]))
         for p in model.parameters():
             p.data -= LR * p.grad
         return grads
@@ -147,9 +155,13 @@ def micrograd_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> C
 
 def workload(n_points: int = 100, sizes: Sequence[int] = (2, 16, 16, 1), rounds: int = 10) -> Workload:
     params, X, y = problem(n_points, sizes)
-    contenders = [("micrograd", micrograd_step), ("autograd_core (0-d Tensors)", ours_step), ("pytorch (0-d tensors)", torch_step)]
+    contenders = [
+        ("micrograd", micrograd_step),
+        ("autograd_core (0-d Tensors)", ours_step),
+        ("pytorch (0-d tensors)", torch_step),
+    ]
     return Workload(
-        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalar nodes, {n_points} points, hinge + L2, one SGD step",
+        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalars, {n_points} points, hinge + L2, one SGD step",
         reference="micrograd",
         truth=lambda: numpy_gradients(params, X, y),
         rounds=rounds,

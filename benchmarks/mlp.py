@@ -23,8 +23,13 @@ LR = 0.01
 TrainStep = Callable[[list[np.ndarray], np.ndarray, np.ndarray], Callable[[], list[np.ndarray]]]
 
 
-def problem(sizes: Sequence[int], batch: int, dtype: type, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Parameters [W1, b1, ...] (W of shape (in, out), scaled by 1/sqrt(in)), inputs and labels; same values for any dtype."""
+def problem(
+    sizes: Sequence[int], batch: int, dtype: type, seed: int = 0
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Parameters [W1, b1, ...] (W of shape (in, out), scaled by 1/sqrt(in)), inputs and integer labels.
+
+    The values are drawn in float64 and then cast, so the float32 and float64 problems hold the same numbers.
+    """
     rng = np.random.default_rng(seed)
     params = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):

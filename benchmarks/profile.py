@@ -53,7 +53,8 @@ def profile(step: Any, steps: int, top: int) -> str:
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime").print_stats(top)
     body = out.getvalue()
     body = body[body.index("   ncalls") :]
-    return f"{steps} steps: {elapsed / steps * 1e3:.3g} ms per step, cyclic garbage collector {clock.seconds / elapsed:.0%}\n{body}"
+    share = clock.seconds / elapsed
+    return f"{steps} steps: {elapsed / steps * 1e3:.3g} ms per step, cyclic garbage collector {share:.0%}\n{body}"
 
 
 def main() -> None:
