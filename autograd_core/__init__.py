@@ -10,11 +10,13 @@
 # tensor.py first: it defines Tensor and then loads the operation modules that build on it
 from .tensor import Tensor, as_tensor  # noqa: I001
 
+from . import functional
 from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
 from .composites import concatenate, stack
 from .dtypes import get_default_dtype, set_default_dtype
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .primitive import ShapeError
 from .scopes import name_scope
@@ -23,7 +25,7 @@ globals().update({name: getattr(_functions, name) for name in _functions.METHODS
 from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
 __all__ = [
-    "AnomalyError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",
-    "get_default_dtype", "grad", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "no_grad", "set_default_dtype",
+    "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",
+    "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "no_grad", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
 ]  # fmt: skip

@@ -7,8 +7,10 @@ computes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import traceback
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -17,8 +19,11 @@ from . import primitive
 
 enabled = False  # read on every operation, so a plain module flag rather than a thread-local
 _step = 0  # nodes made since detection was switched on: the forward trace step of the next node
+_sweeps = 0  # reverse sweeps running; nodes they record are gradients, which check_backward reports
 
-_LIBRARY = os.path.dirname(os.path.abspath(__file__))
+# The library's packages (this one, nn and optim, installed side by side): frames in them are not the user's line.
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_LIBRARY = tuple(os.path.join(_ROOT, package) + os.sep for package in ("autograd_core", "nn", "optim"))
 
 
 class AnomalyError(RuntimeError):
@@ -45,12 +50,24 @@ class detect_anomaly:
         primitive.node_observers.remove(check_forward)
 
 
+@contextlib.contextmanager
+def sweeping() -> Iterator[None]:
+    """Around a reverse sweep: a non-finite value that a derivative rule records under ``create_graph`` is reported
+    by `check_backward` as that rule's gradient, rather than as a forward value of some operation inside it."""
+    global _sweeps
+    _sweeps += 1
+    try:
+        yield
+    finally:
+        _sweeps -= 1
+
+
 def _user_line() -> str:
-    """The innermost stack frame outside autograd_core: the user's line that made the current node."""
+    """The innermost stack frame outside the library: the user's line that made the current node."""
     for frame in reversed(traceback.extract_stack()):
         if not os.path.abspath(frame.filename).startswith(_LIBRARY):
             return f'File "{frame.filename}", line {frame.lineno}, in {frame.name}\n    {frame.line}'
-    return "(no caller outside autograd_core)"
+    return "(no caller outside the library)"
 
 
 def _finite(value: Any) -> bool:
@@ -63,7 +80,7 @@ def check_forward(node: Any, op: Any, args: list[Any]) -> None:
     global _step
     _step += 1
     node._origin = (_step, _user_line())
-    if not _finite(node.data):
+    if not _sweeps and not _finite(node.data):
         shapes = ", ".join(str(np.shape(a)) for a in args)
         raise AnomalyError(
             f"forward: {op.name} (trace step {_step}) produced NaN or Inf, shape {node.shape}, "

@@ -94,7 +94,11 @@ def _sweep(
     instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
     """
     # A node is ready once every node that used it has sent its share of the adjoint: count the uses first.
-    waiting = _consumer_counts(roots)
+    ends: set[Tensor] = set()  # nodes whose rules need not run: nothing below them is wanted
+    if capture is None:
+        waiting = _consumer_counts(roots)
+    else:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
+        waiting, ends = _leading_to(roots, capture)
     adjoints: dict[Tensor, Any] = {}
     for root, seed in zip(roots, seeds):
         adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
@@ -113,7 +117,7 @@ def _sweep(
         elif node._op is None and g is not None:
             _accumulate(node, g)
         op = node._op
-        if op is None:
+        if op is None or node in ends:
             continue
         inputs = node._inputs
         if inputs is None:
@@ -122,7 +126,7 @@ def _sweep(
         args, z = (inputs, node) if create_graph else (node._args, node.data)
         params = node._params
         for i, (x, vjp) in enumerate(zip(inputs, op.vjps)):
-            if not (isinstance(x, Tensor) and x.requires_grad):
+            if not (isinstance(x, Tensor) and x in waiting):
                 continue
             if g is not None and vjp is not None:
                 gx = unbroadcast(vjp(g, z, *args, **params), x.shape)
@@ -138,11 +142,53 @@ def _sweep(
     return captured
 
 
+def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[dict[Tensor, int], set[Tensor]]:
+    """Uses counted as in ``_consumer_counts``, but only for the nodes below the roots that are a target or have a
+    target below them; and the targets with no such node below them (the sweep stops there, so their own inputs
+    are neither swept nor freed)."""
+    users: dict[Tensor, list[Tensor]] = {root: [] for root in roots}  # every node below the roots -> its uses
+    up = [root for root in users if root in targets or _freed(root)]
+    stack = list(users)
+    while stack:
+        node = stack.pop()
+        for x in node._inputs or ():
+            if isinstance(x, Tensor) and x.requires_grad:
+                if x in users:
+                    users[x].append(node)
+                else:
+                    users[x] = [node]
+                    stack.append(x)
+                    if x in targets or _freed(x):
+                        up.append(x)
+    # Up from the targets through their users: every node with a target below it. Every user of such a node has
+    # one too, so all of its uses count.
+    counts = {node: len(users[node]) for node in up}
+    while up:
+        for user in users[up.pop()]:
+            if user not in counts:
+                counts[user] = len(users[user])
+                up.append(user)
+    ends = {t for t in targets if t in counts and not any(x in counts for x in _tensor_inputs(t))}
+    return counts, ends
+
+
+def _freed(node: Tensor) -> bool:
+    """A node whose inputs an earlier sweep let go of; kept in the sweep, so that reaching it raises an error."""
+    return node._op is not None and node._inputs is None
+
+
+def _tensor_inputs(node: Tensor) -> list[Tensor]:
+    return [x for x in node._inputs or () if isinstance(x, Tensor)]
+
+
 def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
-    """Call the node's hooks in order; each sees a Tensor and may return a replacement."""
+    """Call the node's hooks in order; each sees a Tensor and may return a replacement.
+
+    ``retain_grad`` stores the gradient after every other hook has run, whatever the order of registration, as
+    in PyTorch: ``.grad`` shows the gradient that the sweep passes on.
+    """
     for hook in list(node._hooks):
         if hook is RETAIN_GRAD:
-            _accumulate(node, g)
             continue
         result = hook(g if create_graph else Tensor._node(g, None, None, None, None))
         if result is not None:
@@ -150,6 +196,8 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
             if np.shape(result) != node.shape:
                 raise RuntimeError(f"hook on a node of shape {node.shape} returned a gradient of shape {np.shape(result)}")
             g = result
+    if RETAIN_GRAD in node._hooks:
+        _accumulate(node, g)
     return g
 
 
@@ -200,7 +248,7 @@ def backward(
     _check_differentiable(output, "backward")
     seed = _seed(output, grad, create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
         _sweep([output], [seed], retain, create_graph)
 
 
@@ -216,7 +264,8 @@ def grad(
 
     Returns a tuple with one Tensor per input; ``.grad`` attributes are not touched. ``grad_outputs`` weights each
     output (needed for non-scalar outputs). With ``create_graph=True`` the results are graphs themselves and can be
-    differentiated again, to any order.
+    differentiated again, to any order. Only the part of the graph between the outputs and the inputs is swept (and
+    freed without ``retain_graph``); inputs may be intermediate nodes.
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -232,7 +281,7 @@ def grad(
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
     capture = {x: i for i, x in enumerate(inputs)}
-    with enable_grad() if create_graph else no_grad():
+    with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
         found = _sweep(outputs, seeds, retain, create_graph, capture)
     results: list[Tensor | None] = []
     for i, g in enumerate(found):

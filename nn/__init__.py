@@ -6,7 +6,7 @@
 >>> loss.backward()
 """
 
-from . import functional, init, utils
+from . import data, datasets, functional, init, utils
 from .activations import GELU, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .containers import MLP, Sequential
 from .dropout import Dropout
@@ -21,5 +21,5 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU", "HuberLoss",
     "Identity", "IncompatibleKeys", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MLP",
     "MSELoss", "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
-    "functional", "init", "load", "manual_seed", "save", "utils",
+    "data", "datasets", "functional", "init", "load", "manual_seed", "save", "utils",
 ]  # fmt: skip

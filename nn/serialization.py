@@ -8,11 +8,11 @@ safetensors.torch.load_file(path))`` loads a file written here into the equivale
 from __future__ import annotations
 
 import os
-import tempfile
 
 import safetensors.numpy
 from safetensors import SafetensorError
 
+from .files import atomic_path
 from .module import Module
 
 PathLike = str | os.PathLike[str]
@@ -21,16 +21,9 @@ PathLike = str | os.PathLike[str]
 def save(module: Module, path: PathLike) -> None:
     """Write ``module.state_dict()`` to ``path``: first to a temporary file beside it, then renamed into place,
     so an interrupted save never leaves a half-written file under that name."""
-    path = os.fspath(path)
     tensors = module.state_dict()  # fresh C-contiguous copies, as safetensors needs
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".safetensors")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         safetensors.numpy.save_file(tensors, tmp, metadata={"format": "pt"})
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def load(module: Module, path: PathLike, strict: bool = True) -> Module:

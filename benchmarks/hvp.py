@@ -1,0 +1,123 @@
+"""Hessian-vector product of a small MLP's loss: ag.functional.hvp against torch.autograd.functional.hvp.
+
+The model is 64-128-128-10 with tanh hidden layers and a softmax cross-entropy loss written with engine
+operations, on a batch of 32, in float64; H v is taken with respect to all six parameter tensors. Both libraries
+run on one thread (torch.set_num_threads(1), and numpy's BLAS limited to one thread with threadpoolctl: left
+alone, its worker threads contend with everything else on a small machine and a 32x128x128 product can take
+milliseconds instead of microseconds), interleaved, and the median over many repetitions is reported with the
+ratio.
+
+    python -m benchmarks.hvp [--repeats 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import autograd_core as ag
+
+SIZES = (64, 128, 128, 10)
+BATCH = 32
+
+
+def problem(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Parameters [W1, b1, W2, b2, W3, b3] (weights of shape (in, out)), inputs, labels and a direction v."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        params += [rng.standard_normal((n_in, n_out)) / np.sqrt(n_in), 0.1 * rng.standard_normal(n_out)]
+    x = rng.standard_normal((BATCH, SIZES[0]))
+    labels = rng.integers(0, SIZES[-1], BATCH)
+    v = [rng.standard_normal(p.shape) for p in params]
+    return params, x, labels, v
+
+
+def engine_loss(x: np.ndarray, labels: np.ndarray) -> Callable[..., ag.Tensor]:
+    """Mean softmax cross-entropy of the MLP, as a function of its parameters."""
+    rows = np.arange(len(labels))
+
+    def loss(*params: ag.Tensor) -> ag.Tensor:
+        h: Any = x
+        for i in range(0, len(params) - 2, 2):
+            h = (h @ params[i] + params[i + 1]).tanh()
+        logits = h @ params[-2] + params[-1]
+        return -logits.log_softmax(axis=1)[rows, labels].mean()
+
+    return loss
+
+
+def torch_loss(x: np.ndarray, labels: np.ndarray) -> Callable[..., torch.Tensor]:
+    """The same loss in PyTorch."""
+    xt, lt = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def loss(*params: torch.Tensor) -> torch.Tensor:
+        h = xt
+        for i in range(0, len(params) - 2, 2):
+            h = torch.tanh(h @ params[i] + params[i + 1])
+        return torch.nn.functional.cross_entropy(h @ params[-2] + params[-1], lt)
+
+    return loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200, help="timed calls per library")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        run(args.repeats)
+
+
+def run(repeats: int) -> None:
+    """Check that both libraries agree, then time them."""
+
+    params, x, labels, v = problem()
+    f_ag, f_torch = engine_loss(x, labels), torch_loss(x, labels)
+    p_ag, v_ag = tuple(ag.Tensor(p) for p in params), tuple(ag.Tensor(a) for a in v)
+    p_t, v_t = tuple(torch.from_numpy(p) for p in params), tuple(torch.from_numpy(a) for a in v)
+
+    def run_ag() -> Any:
+        return ag.functional.hvp(f_ag, p_ag, v_ag)
+
+    def run_torch() -> Any:
+        return torch.autograd.functional.hvp(f_torch, p_t, v_t)
+
+    (loss_ag, hv_ag), (loss_t, hv_t) = run_ag(), run_torch()
+    error = max(np.abs(a.data - b.numpy()).max() for a, b in zip(hv_ag, hv_t))
+    assert abs(loss_ag.item() - loss_t.item()) < 1e-12 and error < 1e-10, f"results differ: max |H v| error {error}"
+
+    def run_torch_vhp() -> Any:  # v^T H: the two-sweep route that ag.functional.hvp takes, for reference
+        return torch.autograd.functional.vhp(f_torch, p_t, v_t)
+
+    runs = {"autograd_core": run_ag, "torch": run_torch, "torch vhp": run_torch_vhp}
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(10):  # warm-up
+        for run in runs.values():
+            run()
+    for _ in range(repeats):  # interleaved, so that all see the same machine state
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+
+    median = {name: statistics.median(t) for name, t in times.items()}
+    print(f"hvp of an MLP {'-'.join(map(str, SIZES))} loss, batch {BATCH}, float64, 1 thread, "
+          f"{repeats} repetitions (max |difference| {error:.1e})")  # fmt: skip
+    # the 10th percentile beside the median: on a busy machine the two drift apart (calls cut by preemption)
+    for name, t in times.items():
+        p10 = np.percentile(t, 10)
+        print(f"  {name:14s} median {median[name] * 1e3:7.3f} ms   10th percentile {p10 * 1e3:7.3f} ms")
+    print(f"  ratio autograd_core / torch hvp: {median['autograd_core'] / median['torch']:.2f}x (target <= 1.5x)")
+    print(f"  ratio autograd_core / torch vhp: {median['autograd_core'] / median['torch vhp']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
