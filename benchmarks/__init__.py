@@ -12,11 +12,12 @@ def workloads(quick: bool) -> list[Any]:
 
     The modules are imported here, not at the top: numpy must not be imported before the thread count is set.
     """
-    from . import engine, micrograd_demo, mlp
+    from . import engine, hvp, micrograd_demo, mlp
 
     return [
         engine.chain_workload(),
         *engine.depth_workloads(quick),
         *mlp.workloads(quick),
         micrograd_demo.workload(n_points=25 if quick else 100),
+        hvp.workload(),
     ]

@@ -39,10 +39,13 @@ def problem(
     return [p.astype(dtype) for p in params], x.astype(dtype), labels
 
 
-def numpy_gradients(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> tuple[float, list[np.ndarray]]:
+def numpy_gradients(
+    params: list[np.ndarray], x: np.ndarray, labels: np.ndarray, activation: str = "relu"
+) -> tuple[float, list[np.ndarray]]:
     """The loss and its gradients, backward written out by hand: the truth the other contenders are checked against.
 
     loss = -mean_i log softmax(logits_i)[label_i]; d loss / d logits = (softmax(logits) - onehot(labels)) / batch.
+    Hidden layers use ``activation``, "relu" or "tanh" (the Hessian-vector product benchmark's model).
     """
     n_layers = len(params) // 2
     layer_inputs = []
@@ -51,7 +54,7 @@ def numpy_gradients(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray)
         layer_inputs.append(h)
         h = h @ params[2 * i] + params[2 * i + 1]
         if i < n_layers - 1:
-            h = np.maximum(h, 0)
+            h = np.maximum(h, 0) if activation == "relu" else np.tanh(h)
     shifted = h - h.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     rows = np.arange(len(labels))
@@ -63,8 +66,8 @@ def numpy_gradients(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray)
     for i in reversed(range(n_layers)):
         a = layer_inputs[i]
         grads[2 * i], grads[2 * i + 1] = a.T @ g, g.sum(axis=0)
-        if i > 0:
-            g = (g @ params[2 * i].T) * (a > 0)  # a is the previous layer's relu output: relu'(z) = [a > 0]
+        if i > 0:  # a is the previous layer's output: relu'(z) = [a > 0], tanh'(z) = 1 - a^2
+            g = (g @ params[2 * i].T) * ((a > 0) if activation == "relu" else 1 - a * a)
     return float(loss), grads
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import engine, harness, memory, micrograd_demo, mlp
+from benchmarks import engine, harness, hvp, memory, micrograd_demo, mlp
 from benchmarks.harness import Contender, Workload
 
 # contenders from the bench extras (pip install -e ".[bench]"); the harness reports them as skipped without them
@@ -58,6 +58,11 @@ def test_mlp_float32_steps_stay_float32(train_step):
     params, x, labels = mlp.problem((4, 6, 3), batch=5, dtype=np.float32)
     step = train_step(params, x, labels)
     assert all(g.dtype == np.float32 for g in step())
+
+
+def test_hvp_workload():
+    """Full size (the check is cheap): H v of every contender against differences of the hand-written gradient."""
+    assert_all_ok(harness.check(hvp.workload()))
 
 
 def test_micrograd_demo():
