@@ -49,11 +49,8 @@ class Workload:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _check(name: str, gradients: Callable[[], list[np.ndarray]] | None, truth: list[np.ndarray] | None) -> str | None:
-    """None when the contender's gradients agree with the truth; otherwise a short reason."""
-    if gradients is None or truth is None:
-        return None
-    got = gradients()
+def disagreement(got: list[np.ndarray], truth: list[np.ndarray]) -> str | None:
+    """None when the gradients agree with the truth (rtol 1e-6, atol 1e-9, in float64); otherwise a short reason."""
     if len(got) != len(truth):
         return f"{len(got)} gradients, expected {len(truth)}"
     for i, (g, t) in enumerate(zip(got, truth)):
@@ -76,7 +73,7 @@ def _prepare(workload: Workload) -> tuple[dict[str, Callable[[], Any]], dict[str
             rows[c.name] = {"contender": c.name, "status": f"skipped: {err}"}
             continue
         try:
-            problem = _check(c.name, gradients, truth)
+            problem = None if gradients is None or truth is None else disagreement(gradients(), truth)
         except Exception as err:  # a contender that crashes is as wrong as one that disagrees
             problem = f"raised {type(err).__name__}: {err}"
         if problem:

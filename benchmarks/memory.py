@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from .harness import disagreement
+
 OPS, SIZE = 2_000, 100_000
 CHECK_SIZE = 1_000  # the gradient check runs the same chain on fewer elements
 CONTENDERS = ("autograd_core", "pytorch", "autograd_core (tracemalloc)")
@@ -70,9 +72,8 @@ def check(contender: str, ops: int) -> str:
     x0 = np.random.default_rng(1).standard_normal(CHECK_SIZE)
     x, loss = _forward(_library(contender), x0, ops)
     loss.backward()
-    got, truth = np.asarray(x.grad, dtype=np.float64), numpy_gradient(x0, ops)
-    ok = np.allclose(got, truth, rtol=1e-6, atol=1e-9)
-    return "ok" if ok else f"wrong: gradient differs from the hand-written numpy one (max error {np.max(np.abs(got - truth))})"
+    problem = disagreement([np.asarray(x.grad)], [numpy_gradient(x0, ops)])
+    return f"wrong: {problem}" if problem else "ok"
 
 
 def _library(contender: str) -> str:
