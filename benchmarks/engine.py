@@ -63,6 +63,24 @@ def _torch(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndar
     return grads, grads
 
 
+def _hips(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
+    import autograd.numpy as anp
+    from autograd import grad
+
+    def f(x: Any) -> Any:
+        for _ in range(CHAIN_OPS // 2):
+            x = anp.sin(x)
+            x = x * 1.01
+        return anp.sum(x)
+
+    gradient = grad(f)
+
+    def grads() -> list[np.ndarray]:
+        return [gradient(x0)]
+
+    return grads, grads
+
+
 def chain_workload() -> Workload:
     x0 = np.random.default_rng(0).standard_normal(8)
     return Workload(
@@ -76,6 +94,7 @@ def chain_workload() -> Workload:
             Contender("numpy by hand (fwd+bwd)", lambda: (lambda: _numpy_gradient(x0), lambda: _numpy_gradient(x0))),
             Contender("autograd_core", lambda: _ours(x0)),
             Contender("pytorch", lambda: _torch(x0)),
+            Contender("HIPS autograd", lambda: _hips(x0)),
         ],
     )
 
@@ -124,7 +143,7 @@ def _deep(n: int, module: str) -> tuple[Callable[[], float], Callable[[], list[n
 
 
 def depth_workloads(quick: bool) -> list[Workload]:
-    sizes = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
+    sizes = [1_000, 10_000, 30_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     return [
         Workload(
             name=f"backward through a chain of {n:,} nodes on shape (16,)",

@@ -3,10 +3,16 @@
 These machines are shared and noisy, so absolute times mean little: contenders are timed in turns within one
 process (round-robin, one iteration each per round), and what is reported is each one's median, its min-max, and
 the ratio of its median to the reference's median measured in the same rounds.
+
+Garbage is collected before every timed step (untimed), and the objects alive before timing starts (the
+libraries themselves) are frozen out of the collector: a step pays for the collections its own allocations cause,
+never for another contender's garbage (micrograd's graphs are reference cycles that only the collector frees) nor
+for traversing PyTorch's module objects.
 """
 
 from __future__ import annotations
 
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -43,11 +49,8 @@ class Workload:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _check(name: str, gradients: Callable[[], list[np.ndarray]] | None, truth: list[np.ndarray] | None) -> str | None:
-    """None when the contender's gradients agree with the truth; otherwise a short reason."""
-    if gradients is None or truth is None:
-        return None
-    got = gradients()
+def disagreement(got: list[np.ndarray], truth: list[np.ndarray]) -> str | None:
+    """None when the gradients agree with the truth (rtol 1e-6, atol 1e-9, in float64); otherwise a short reason."""
     if len(got) != len(truth):
         return f"{len(got)} gradients, expected {len(truth)}"
     for i, (g, t) in enumerate(zip(got, truth)):
@@ -58,8 +61,8 @@ def _check(name: str, gradients: Callable[[], list[np.ndarray]] | None, truth: l
     return None
 
 
-def run(workload: Workload, quick: bool = False) -> list[dict[str, Any]]:
-    """Check, then time every contender of ``workload``; returns one result row per contender."""
+def _prepare(workload: Workload) -> tuple[dict[str, Callable[[], Any]], dict[str, dict[str, Any]]]:
+    """Make and check every contender: the steps that passed (to be timed) and one row per contender."""
     truth = workload.truth() if workload.truth is not None else None
     steps: dict[str, Callable[[], Any]] = {}
     rows: dict[str, dict[str, Any]] = {}
@@ -69,20 +72,47 @@ def run(workload: Workload, quick: bool = False) -> list[dict[str, Any]]:
         except ImportError as err:
             rows[c.name] = {"contender": c.name, "status": f"skipped: {err}"}
             continue
-        problem = _check(c.name, gradients, truth)
+        try:
+            problem = None if gradients is None or truth is None else disagreement(gradients(), truth)
+        except Exception as err:  # a contender that crashes is as wrong as one that disagrees
+            problem = f"raised {type(err).__name__}: {err}"
         if problem:
             rows[c.name] = {"contender": c.name, "status": f"wrong: {problem}"}
             continue
-        step()  # warm up caches and lazy imports before timing
         steps[c.name] = step
         rows[c.name] = {"contender": c.name, "status": "ok", "times": []}
-    rounds = max(5, workload.rounds // 3) if quick else workload.rounds
+    return steps, rows
+
+
+def check(workload: Workload) -> dict[str, str]:
+    """The correctness half of ``run`` alone: each contender's status, "ok", "wrong: ..." or "skipped: ..."."""
+    _, rows = _prepare(workload)
+    return {name: row["status"] for name, row in rows.items()}
+
+
+def run(workload: Workload, quick: bool = False, collector: bool = True) -> list[dict[str, Any]]:
+    """Check, then time every contender of ``workload``; returns one result row per contender.
+
+    ``collector=False`` switches the cyclic garbage collector off during each timed step (as ``timeit`` does);
+    by default it runs, as it does for a user, and its collections are part of the time.
+    """
+    steps, rows = _prepare(workload)
+    for step in steps.values():
+        step()  # warm up caches and lazy imports before timing
+    gc.collect()
+    gc.freeze()
+    rounds = max(3, workload.rounds // 3) if quick else workload.rounds
     for _ in range(rounds):
         for name, step in steps.items():
+            gc.collect()
+            if not collector:
+                gc.disable()
             start = time.perf_counter()
             measured = step()
             elapsed = measured if isinstance(measured, float) else time.perf_counter() - start
+            gc.enable()
             rows[name]["times"].append(elapsed / workload.per)
+    gc.unfreeze()
     ref = rows.get(workload.reference)
     ref_median = statistics.median(ref["times"]) if ref and ref.get("times") else None
     for row in rows.values():
