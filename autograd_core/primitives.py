@@ -179,6 +179,27 @@ def _matmul_vjp_b(g: Any, z: Any, a: Any, b: Any) -> Any:
 
 matmul = Primitive("matmul", PRODUCT, _matmul, _matmul_vjp_a, _matmul_vjp_b)
 
+
+def _linear(x: Any, w: Any) -> np.ndarray:
+    sx, sw = np.shape(x), np.shape(w)
+    if len(sw) != 2 or not sx or sx[-1] != sw[1]:
+        raise ShapeError(f"linear: input {sx} and weight {sw}: expected input (..., in) and weight (out, in)")
+    return np.matmul(x, np.transpose(w))
+
+
+def _linear_vjp_w(g: Any, z: Any, x: Any, w: Any) -> Any:
+    """dL/dW = G^T X, summed over every leading (batch) axis: (out, in), laid out as W is."""
+    rows = (-1, np.shape(w)[0])
+    return matmul(_mT(reshape(g, shape=rows)), reshape(x, shape=(-1, np.shape(w)[1])))
+
+
+# x W^T, a layer's product with its (out, in) weight. The same as matmul(x, transpose(W)) but with a rule of its own
+# for speed: that composition's weight gradient arrives as a transposed (column-major) view, and every later
+# update of W then walks memory against the grain (tens of times slower on a 1024 x 1024 layer).
+linear = Primitive("linear", PRODUCT, _linear,
+                   lambda g, z, x, w: matmul(g, w),
+                   _linear_vjp_w)
+
 # ---- fixed one-dimensional functions, applied to each entry -----------------------------------------------------
 
 exp = Primitive("exp", ELEMENTWISE, np.exp,
@@ -207,8 +228,9 @@ sigmoid = Primitive("sigmoid", ELEMENTWISE, lambda x: np.exp(-np.logaddexp(0, -x
 softplus = Primitive("softplus", ELEMENTWISE, lambda x: np.logaddexp(0, x),
                      lambda g, z, x: g * sigmoid(x))
 
+# relu'(0) = 0. The mask multiplies rather than selects: np.where on a random mask is many times slower
 relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
-                 lambda g, z, x: where(x > 0, g, 0))  # relu'(0) = 0
+                 lambda g, z, x: g * (x > 0))
 
 sign = Primitive("sign", ELEMENTWISE, np.sign)  # piecewise constant: no gradient flows through it
 

@@ -15,6 +15,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import ShapeError, Tensor, as_tensor
+from autograd_core import primitives as P
 
 from .rng import default_generator
 
@@ -23,7 +24,7 @@ from .rng import default_generator
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b: input (*, in), weight (out, in), bias (out,) -> (*, out)."""
-    out = input @ weight.T
+    out = P.linear(as_tensor(input), weight)
     return out if bias is None else out + bias
 
 

@@ -96,6 +96,11 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: (P.matmul, (normal(r, 3), normal(r, 3))),  # inner product
         lambda r: (P.matmul, (normal(r, 2, 2, 3), normal(r, 3, 2))),  # batched, b broadcast over the batch
     ],
+    "linear": [
+        lambda r: (P.linear, (normal(r, 2, 3), normal(r, 4, 3))),
+        lambda r: (P.linear, (normal(r, 2, 2, 3), normal(r, 4, 3))),  # leading batch axes
+        lambda r: (P.linear, (normal(r, 3), normal(r, 4, 3))),  # one input vector
+    ],
     "exp": [lambda r: (P.exp, (normal(r, 2, 3),))],
     "log": [lambda r: (P.log, (positive(r, 2, 3),))],
     "sin": [lambda r: (P.sin, (normal(r, 2, 3),))],

@@ -17,6 +17,7 @@ import torch.nn.functional as TF
 
 import autograd_core as ag
 from autograd_core import Tensor
+from autograd_core import primitives as P
 
 from .conftest import numerical_grad
 
@@ -88,6 +89,9 @@ CASES = [
     Case("matmul_batched_broadcast", lambda a, b: a @ b, lambda a, b: a @ b, [(2, 1, 3, 4), (3, 4, 2)]),
     Case("matmul_vec_batched", lambda a, b: a @ b, lambda a, b: a @ b, [(4,), (2, 4, 3)]),
     Case("matmul_batched_vec", lambda a, b: ag.matmul(a, b), lambda a, b: a @ b, [(2, 3, 4), (4,)]),
+    Case("linear", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(3, 4), (5, 4)]),
+    Case("linear_batched", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(2, 3, 4), (5, 4)]),
+    Case("linear_vector", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(4,), (5, 4)]),
     Case("rmatmul_array", lambda a: np.ones((2, 3)) @ a, lambda a: torch.ones(2, 3, dtype=a.dtype) @ a, [(3, 4)]),
     # fixed one-dimensional functions
     Case("exp", lambda a: a.exp(), torch.exp, [(3, 4)]),
