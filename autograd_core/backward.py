@@ -282,11 +282,11 @@ def grad(
         _check_differentiable(out, "grad")
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
-    capture = {x: i for i, x in enumerate(inputs)}
+    capture = {x: k for k, x in enumerate(dict.fromkeys(inputs))}  # an input given twice is swept for once
     with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
         found = _sweep(outputs, seeds, retain, create_graph, capture)
     results: list[Tensor | None] = []
-    for i, g in enumerate(found):
+    for i, g in enumerate(found[capture[x]] for x in inputs):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(

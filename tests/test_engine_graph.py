@@ -54,6 +54,13 @@ def test_node_used_by_two_roots_of_grad() -> None:
     assert gy2 is None and x.grad is None  # ag.grad leaves .grad alone
 
 
+def test_grad_with_an_input_given_twice_returns_its_gradient_twice() -> None:
+    x = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    w = Tensor(3.0, requires_grad=True, dtype=np.float64)
+    gx1, gw, gx2 = ag.grad(x * x * w, [x, w, x])
+    assert gx1.item() == gx2.item() == 12.0 and gw.item() == 4.0
+
+
 def test_million_node_chain_is_swept_without_recursion() -> None:
     x = Tensor(np.ones(2), requires_grad=True)
     y = x
