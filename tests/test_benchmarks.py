@@ -9,14 +9,11 @@ import pytest
 from benchmarks import engine, harness, hvp, memory, micrograd_demo, mlp
 from benchmarks.harness import Contender, Workload
 
-# contenders from the bench extras (pip install -e ".[bench]"); the harness reports them as skipped without them
-OPTIONAL = {"micrograd", "HIPS autograd"}
-
 
 def assert_all_ok(statuses: dict[str, str]) -> None:
+    """Every contender checked and right: .ci/install installs the bench extras (micrograd, HIPS autograd) too."""
     for name, status in statuses.items():
-        if not (name in OPTIONAL and status.startswith("skipped")):
-            assert status == "ok", f"{name}: {status}"
+        assert status == "ok", f"{name}: {status}"
 
 
 def test_harness_reports_wrong_crashing_and_missing_contenders():
@@ -53,8 +50,6 @@ def test_mlp_workloads():
 @pytest.mark.parametrize("train_step", [mlp.numpy_step, mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step])
 def test_mlp_float32_steps_stay_float32(train_step):
     """The timed steps run in float32: an upcast anywhere would make every float32 timing meaningless."""
-    if train_step is mlp.hips_step:
-        pytest.importorskip("autograd")
     params, x, labels = mlp.problem((4, 6, 3), batch=5, dtype=np.float32)
     step = train_step(params, x, labels)
     assert all(g.dtype == np.float32 for g in step())
