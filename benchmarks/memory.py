@@ -30,24 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from .engine import numpy_gradient
 from .harness import disagreement
 
 OPS, SIZE = 2_000, 100_000
 CHECK_SIZE = 1_000  # the gradient check runs the same chain on fewer elements
 CONTENDERS = ("autograd_core", "pytorch", "autograd_core (tracemalloc)")
 REFERENCE = "pytorch"
-
-
-def numpy_gradient(x0: np.ndarray, ops: int) -> np.ndarray:
-    """d sum(chain(x)) / dx by hand for the chain sin, *1.01, sin, *1.01, ... of ``ops`` operations."""
-    sin_inputs, x = [], x0
-    for _ in range(ops // 2):
-        sin_inputs.append(x)
-        x = np.sin(x) * 1.01
-    g = np.ones_like(x)
-    for u in reversed(sin_inputs):
-        g = g * 1.01 * np.cos(u)
-    return g
 
 
 def _forward(library: str, x0: np.ndarray, ops: int) -> tuple[Any, Any]:
