@@ -102,8 +102,5 @@ class EachInput:
         rule = self.rule
         return lambda g, z, *inputs, **params: rule(i, g, z, *inputs, **params)
 
-    def __bool__(self) -> bool:
-        return True
-
 
 from .tensor import Tensor  # noqa: E402  (tensor.py imports the table, which imports this module)

@@ -37,13 +37,9 @@ BATCH = 32
 
 
 def problem(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Parameters [W1, b1, W2, b2, W3, b3] (weights of shape (in, out)), inputs, labels and a direction v."""
-    rng = np.random.default_rng(seed)
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        params += [rng.standard_normal((n_in, n_out)) / np.sqrt(n_in), 0.1 * rng.standard_normal(n_out)]
-    x = rng.standard_normal((BATCH, SIZES[0]))
-    labels = rng.integers(0, SIZES[-1], BATCH)
+    """The MLP problem of mlp.py in float64 (weights of shape (in, out)), and a direction v."""
+    params, x, labels = mlp.problem(SIZES, BATCH, np.float64, seed)
+    rng = np.random.default_rng(seed + 1)
     v = [rng.standard_normal(p.shape) for p in params]
     return params, x, labels, v
 
