@@ -94,9 +94,8 @@ def _sweep(
     instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
     """
     # A node is ready once every node that used it has sent its share of the adjoint: count the uses first.
-    ends: set[Tensor] = set()  # nodes whose rules need not run: nothing below them is wanted
     if capture is None:
-        waiting = _consumer_counts(roots)
+        waiting, ends = _consumer_counts(roots), set()
     else:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
         waiting, ends = _leading_to(roots, capture)
     adjoints: dict[Tensor, Any] = {}
@@ -104,6 +103,7 @@ def _sweep(
         adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
     ready = [root for root in waiting if waiting[root] == 0]
     captured: list[Any] = [None] * len(capture) if capture is not None else []
+    check = anomaly.enabled  # read once: the loop below runs once per node and is the hot path of every backward
 
     while ready:
         node = ready.pop()
@@ -111,13 +111,15 @@ def _sweep(
         g = adjoints.pop(node, None)  # complete now; None if no path carries a derivative here
         if g is not None and node._hooks:
             g = _run_hooks(node, g, create_graph)
+        op = node._op
         if capture is not None:
             if node in capture:
                 captured[capture[node]] = g
-        elif node._op is None and g is not None:
-            _accumulate(node, g)
-        op = node._op
-        if op is None or node in ends:
+            if op is None or node in ends:
+                continue
+        elif op is None:  # a leaf: the end of every path through it
+            if g is not None:
+                _accumulate(node, g)
             continue
         inputs = node._inputs
         if inputs is None:
@@ -125,19 +127,21 @@ def _sweep(
         # the rules see numbers in an ordinary sweep, and graph nodes when the sweep itself is being recorded
         args, z = (inputs, node) if create_graph else (node._args, node.data)
         params = node._params
-        for i, (x, vjp) in enumerate(zip(inputs, op.vjps)):
+        vjps = op.vjps
+        for i, x in enumerate(inputs):
             if not (isinstance(x, Tensor) and x in waiting):
                 continue
-            if g is not None and vjp is not None:
+            if g is not None and (vjp := vjps[i]) is not None:
                 gx = vjp(g, z, *args, **params)
                 if gx.shape != x.data.shape:  # most rules already give the input's shape: skip the call
                     gx = unbroadcast(gx, x.data.shape)
-                if anomaly.enabled:
+                if check:
                     anomaly.check_backward(node, i, gx)
                 previous = adjoints.get(x)
                 adjoints[x] = gx if previous is None else previous + gx
-            waiting[x] -= 1
-            if waiting[x] == 0:
+            uses = waiting[x] - 1
+            waiting[x] = uses
+            if not uses:
                 ready.append(x)
         if not retain_graph:
             node._inputs = node._args = None
@@ -207,7 +211,7 @@ def _accumulate(node: Tensor, g: Any) -> None:
     """``node.grad += g``; the first gradient is copied, so that .grad never aliases another array."""
     value = g.data if isinstance(g, Tensor) else g
     if node.grad is None:
-        node.grad = np.array(value, dtype=node.dtype)
+        node.grad = np.array(value, dtype=node.data.dtype)
     else:
         node.grad += value
 

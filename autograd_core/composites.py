@@ -1,7 +1,7 @@
 """Operations composed from primitives: their derivatives come for free from the primitives' rules.
 
-Each is written for stability first: softmax and logsumexp shift by the maximum, which is a constant of the
-shift-invariant result (so it is taken from the data and carries no gradient), and never see exp overflow.
+Each is written for stability first: logsumexp shifts by the maximum, a constant of the shift-invariant result
+(so it is taken from the data and carries no gradient), and never sees exp overflow.
 """
 
 from __future__ import annotations
@@ -36,28 +36,11 @@ def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> 
     return P.sum(d * d, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - ddof)
 
 
-def _shift(x: Tensor, axis: Axis) -> np.ndarray:
-    """The maximum along ``axis`` (kept dims) as a constant; 0 where it is infinite, so that inf - inf never occurs."""
-    m = np.max(x.data, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)
-
-
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m): no term exceeds 1, so nothing overflows."""
-    m = _shift(x, axis)
+    m = P.finite_max(x.data, axis)
     s = P.sum(P.exp(x - m), axis=axis, keepdims=keepdims)
     return P.log(s) + (m if keepdims else m.reshape(s.shape))
-
-
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x_i - m) / sum_j exp(x_j - m): the largest term is 1, so the sum is at least 1."""
-    e = P.exp(x - _shift(x, axis))
-    return e / P.sum(e, axis=axis, keepdims=True)
-
-
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x_i - logsumexp(x): exact where log(softmax(x)) would underflow to log 0."""
-    return x - logsumexp(x, axis, keepdims=True)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:

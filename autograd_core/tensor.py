@@ -377,11 +377,11 @@ class Tensor:
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """exp(x_i) / sum_j exp(x_j) along ``axis``, stable for large |x|."""
-        return C.softmax(self, _pick_axis(axis if dim is None else None, dim))
+        return P.softmax(self, axis=_pick_axis(axis if dim is None else None, dim))
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """x_i - logsumexp(x) along ``axis``."""
-        return C.log_softmax(self, _pick_axis(axis if dim is None else None, dim))
+        return P.log_softmax(self, axis=_pick_axis(axis if dim is None else None, dim))
 
     # ---- shapes -----------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:

@@ -127,6 +127,14 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: (lambda x: P.amin(x, axis=0, keepdims=False), (normal(r, 3, 2),)),
         lambda r: (lambda x: P.amin(x, axis=None, keepdims=False), (normal(r, 2, 3),)),
     ],
+    "log_softmax": [
+        lambda r: (lambda x: P.log_softmax(x, axis=1), (normal(r, 2, 4),)),
+        lambda r: (lambda x: P.log_softmax(x, axis=0), (normal(r, 3, 2),)),
+    ],
+    "softmax": [
+        lambda r: (lambda x: P.softmax(x, axis=-1), (normal(r, 2, 4),)),
+        lambda r: (lambda x: P.softmax(x, axis=0), (normal(r, 3),)),
+    ],
 }  # fmt: skip
 
 # Entries with no derivative to check: piecewise constant, their results never require grad.

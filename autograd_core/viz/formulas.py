@@ -59,6 +59,8 @@ ADJOINT_TERMS: dict[str, tuple[str, ...] | str] = {
     "minimum": ("{g} * [{0} < {1}] (half where equal)", "{g} * [{1} < {0}] (half where equal)"),
     "max": ("{g} shared by the entries of {0} equal to {z}",),
     "min": ("{g} shared by the entries of {0} equal to {z}",),
+    "log_softmax": ("{g} - exp({z}) * sum({g})",),
+    "softmax": ("{z} * ({g} - sum({g} * {z}))",),
 }
 
 
