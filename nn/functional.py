@@ -24,8 +24,8 @@ from .rng import default_generator
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b: input (*, in), weight (out, in), bias (out,) -> (*, out)."""
-    out = P.linear(as_tensor(input), weight)
-    return out if bias is None else out + bias
+    input = as_tensor(input)
+    return P.linear(input, weight) if bias is None else P.linear(input, weight, bias)
 
 
 def relu(input: Tensor) -> Tensor:

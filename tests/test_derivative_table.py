@@ -100,6 +100,8 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: (P.linear, (normal(r, 2, 3), normal(r, 4, 3))),
         lambda r: (P.linear, (normal(r, 2, 2, 3), normal(r, 4, 3))),  # leading batch axes
         lambda r: (P.linear, (normal(r, 3), normal(r, 4, 3))),  # one input vector
+        lambda r: (P.linear, (normal(r, 2, 3), normal(r, 4, 3), normal(r, 4))),  # with a bias
+        lambda r: (P.linear, (normal(r, 2, 2, 3), normal(r, 4, 3), normal(r, 4))),
     ],
     "exp": [lambda r: (P.exp, (normal(r, 2, 3),))],
     "log": [lambda r: (P.log, (positive(r, 2, 3),))],

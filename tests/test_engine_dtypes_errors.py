@@ -102,6 +102,14 @@ def test_matmul_inner_dimension_error() -> None:
         Tensor(2.0) @ Tensor(np.ones(2))
 
 
+def test_linear_shape_errors_name_the_weight_and_bias() -> None:
+    x, w = Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"linear: input \(2, 3\) and weight \(3, 4\): expected input \(\.\.\., in\)"):
+        ag.primitives.linear(x, Tensor(np.ones((3, 4))))
+    with pytest.raises(ValueError, match=r"linear: bias \(3,\) for weight \(4, 3\): expected bias \(4,\)"):
+        ag.primitives.linear(x, w, Tensor(np.ones(3)))
+
+
 def test_broadcasting_error_names_operation_and_shapes() -> None:
     for op, name in ((lambda a, b: a + b, "add"), (lambda a, b: a * b, "multiply"), (lambda a, b: a - b, "subtract")):
         with pytest.raises(ValueError, match=rf"{name}: .*\(3,\).*\(4,\)"):

@@ -92,6 +92,7 @@ CASES = [
     Case("linear", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(3, 4), (5, 4)]),
     Case("linear_batched", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(2, 3, 4), (5, 4)]),
     Case("linear_vector", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(4,), (5, 4)]),
+    Case("linear_bias", lambda a, b, c: P.linear(a, b, c), lambda a, b, c: a @ b.T + c, [(2, 3, 4), (5, 4), (5,)]),
     Case("rmatmul_array", lambda a: np.ones((2, 3)) @ a, lambda a: torch.ones(2, 3, dtype=a.dtype) @ a, [(3, 4)]),
     # fixed one-dimensional functions
     Case("exp", lambda a: a.exp(), torch.exp, [(3, 4)]),

@@ -39,7 +39,7 @@ ADJOINT_TERMS: dict[str, tuple[str, ...] | str] = {
     "divide": ("{g} / {1}", "-{g} * {z} / {1}"),
     "power": ("{g} * {1} * {0}^({1} - 1)", "{g} * {z} * log({0})"),
     "matmul": ("{g} @ {1}^T", "{0}^T @ {g}"),
-    "linear": ("{g} @ {1}", "{g}^T @ {0}"),
+    "linear": ("{g} @ {1}", "{g}^T @ {0}", "{g} summed over the batch"),
     # fixed one-dimensional functions
     "exp": ("{g} * exp({0})",),
     "log": ("{g} / {0}",),
