@@ -53,6 +53,7 @@ def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
 # np.add.reduce is what np.sum calls, without np.sum's Python wrapper (which costs as much as summing 1,000 floats)
 sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp)  # noqa: A001  (the table uses numpy's names)
 
+
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
     """``x`` copied out to ``shape``, as a new writable array: the copy costs a fifth of np.broadcast_to's view."""
     x = np.asarray(x)
@@ -276,7 +277,7 @@ def _clip_vjp(g: Any, z: Any, x: Any, *, lo: float | None, hi: float | None) -> 
 
 clip = Primitive("clip", ELEMENTWISE, _clip, _clip_vjp)
 
-# ---- rules of their own: extrema, softmax and comparisons ----------------------------------------------------------------
+# ---- rules of their own: extrema, softmax and comparisons ------------------------------------------------------------
 
 
 def _share(g: Any, x: Any, y: Any) -> Any:
