@@ -95,7 +95,7 @@ def _sweep(
     """
     # A node is ready once every node that used it has sent its share of the adjoint: count the uses first.
     if capture is None:
-        waiting, ends = _consumer_counts(roots), set()
+        waiting = _consumer_counts(roots)
     else:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
         waiting, ends = _leading_to(roots, capture)
     adjoints: dict[Tensor, Any] = {}

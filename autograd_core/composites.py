@@ -10,8 +10,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from . import primitives as P
 from .primitive import ShapeError
 from .tensor import Axis, Tensor, as_tensor
