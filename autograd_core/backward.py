@@ -6,13 +6,17 @@ been swept and has sent its share, so its adjoint is complete: the node passes i
 rules to its own inputs (adding up where an input was used more than once) and is never looked at again. Each node
 is visited once, so the sweep costs O(T), a small constant times the forward pass (Baur-Strassen).
 
-The sweep visits nodes in the order of Kahn's algorithm: it first counts how many times each node is used, and
-a node becomes ready when all of its uses have been swept. Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
+Which order? Every node is numbered when it is made, after its inputs, so the numbers are a topological order of
+the graph for free: the sweep takes the newest waiting node each time, from a heap (as PyTorch's engine does with
+its sequence numbers). No pass over the graph is needed first to count the uses of each node. The heap costs
+log(w) comparisons per node, w being the number of nodes waiting at once (1 along a chain), on top of the O(T)
+rule evaluations. Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from heapq import heappop, heappush
 from typing import Any
 
 import numpy as np
@@ -44,7 +48,9 @@ def _consumer_counts(roots: Sequence[Tensor]) -> dict[Tensor, int]:
 def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Every node the roots depend on that requires grad, each once, inputs before the nodes that use them.
 
-    This is the reverse of the order in which the sweep visits the nodes (see ``_sweep``).
+    Kahn's algorithm run from the roots down: a node is placed once all of its uses are. The order numbers the
+    steps of a drawing or a printed trace the way one reads a formula, outermost operation last. (The sweep visits
+    the same nodes in another topological order, newest first: see ``_sweep``.)
     """
     waiting = _consumer_counts(roots)
     ready = [root for root in waiting if waiting[root] == 0]
@@ -93,65 +99,84 @@ def _sweep(
     Leaves accumulate into ``.grad``; with ``capture`` (node -> position) the adjoints of those nodes are returned
     instead and no ``.grad`` is touched. Under ``create_graph`` the adjoints are Tensors and the rules record them.
     """
-    # A node is ready once every node that used it has sent its share of the adjoint: count the uses first.
-    if capture is None:
-        waiting = _consumer_counts(roots)
-    else:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
-        waiting, ends = _leading_to(roots, capture)
+    # The nodes waiting for their turn, newest first, as entries (-number, node): the newest one in ``newest`` and
+    # the others in a heap. Every use of a node was made after the node, so by the time the node's turn comes,
+    # every use has been swept and its adjoint is complete. A node starts waiting when the first share of its
+    # adjoint arrives: nodes no derivative reaches are never visited. (Along a chain one node waits at a time, so
+    # keeping the newest out of the heap means a chain never touches the heap.)
+    within = ends = None
+    if capture is not None:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
+        within, ends = _leading_to(roots, capture)
     adjoints: dict[Tensor, Any] = {}
+    waiting: list[tuple[int, Tensor]] = []
     for root, seed in zip(roots, seeds):
-        adjoints[root] = seed if root not in adjoints else adjoints[root] + seed
-    ready = [root for root in waiting if waiting[root] == 0]
+        if root in adjoints:
+            adjoints[root] = adjoints[root] + seed
+        elif within is None or root in within:
+            adjoints[root] = seed
+            heappush(waiting, (-root._number, root))
+    newest = heappop(waiting) if waiting else None
     captured: list[Any] = [None] * len(capture) if capture is not None else []
     check = anomaly.enabled  # read once: the loop below runs once per node and is the hot path of every backward
 
-    while ready:
-        node = ready.pop()
-        del waiting[node]  # neither the sweep nor its bookkeeping hold on to a node once it is swept
-        g = adjoints.pop(node, None)  # complete now; None if no path carries a derivative here
-        if g is not None and node._hooks:
+    while newest is not None:
+        node = newest[1]
+        newest = heappop(waiting) if waiting else None
+        g = adjoints.pop(node)  # complete now; neither the sweep nor its bookkeeping hold on to the node after this
+        if node._hooks:
             g = _run_hooks(node, g, create_graph)
         op = node._op
         if capture is not None:
+            within.discard(node)  # every use of it is swept: no later membership test can ask for it
             if node in capture:
                 captured[capture[node]] = g
             if op is None or node in ends:
                 continue
         elif op is None:  # a leaf: the end of every path through it
-            if g is not None:
-                _accumulate(node, g)
+            _accumulate(node, g)
             continue
         inputs = node._inputs
         if inputs is None:
             raise RuntimeError(_FREED)
         # the rules see numbers in an ordinary sweep, and graph nodes when the sweep itself is being recorded
-        args, z = (inputs, node) if create_graph else (node._args, node.data)
+        if create_graph:
+            args, z = inputs, node
+        else:
+            args, z = node._args, node.data
         params = node._params
         vjps = op.vjps
         for i, x in enumerate(inputs):
-            if not (isinstance(x, Tensor) and x in waiting):
+            if not (isinstance(x, Tensor) and x.requires_grad) or (vjp := vjps[i]) is None:
                 continue
-            if g is not None and (vjp := vjps[i]) is not None:
-                gx = vjp(g, z, *args, **params)
-                if gx.shape != x.data.shape:  # most rules already give the input's shape: skip the call
-                    gx = unbroadcast(gx, x.data.shape)
-                if check:
-                    anomaly.check_backward(node, i, gx)
-                previous = adjoints.get(x)
-                adjoints[x] = gx if previous is None else previous + gx
-            uses = waiting[x] - 1
-            waiting[x] = uses
-            if not uses:
-                ready.append(x)
+            if within is not None and x not in within:
+                continue
+            gx = vjp(g, z, *args, **params) if params else vjp(g, z, *args)
+            if gx.shape != x.data.shape:  # most rules already give the input's shape: skip the call
+                gx = unbroadcast(gx, x.data.shape)
+            if check:
+                anomaly.check_backward(node, i, gx)
+            previous = adjoints.get(x)
+            if previous is None:
+                adjoints[x] = gx
+                entry = (-x._number, x)
+                if newest is None:
+                    newest = entry
+                elif entry < newest:
+                    heappush(waiting, newest)
+                    newest = entry
+                else:
+                    heappush(waiting, entry)
+            else:
+                adjoints[x] = previous + gx
         if not retain_graph:
             node._inputs = node._args = None
     return captured
 
 
-def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[dict[Tensor, int], set[Tensor]]:
-    """Uses counted as in ``_consumer_counts``, but only for the nodes below the roots that are a target or have a
-    target below them; and the targets with no such node below them (the sweep stops there, so their own inputs
-    are neither swept nor freed)."""
+def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[set[Tensor], set[Tensor]]:
+    """The nodes below the roots that are a target or have a target below them: the only ones worth sweeping. And
+    the targets with none of those below them: the sweep stops there, so their own inputs are neither swept nor
+    freed."""
     users: dict[Tensor, list[Tensor]] = {root: [] for root in roots}  # every node below the roots -> its uses
     up = [root for root in users if root in targets or _freed(root)]
     stack = list(users)
@@ -166,16 +191,15 @@ def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[di
                     stack.append(x)
                     if x in targets or _freed(x):
                         up.append(x)
-    # Up from the targets through their users: every node with a target below it. Every user of such a node has
-    # one too, so all of its uses count.
-    counts = {node: len(users[node]) for node in up}
+    # Up from the targets through their users: every node with a target below it.
+    within = set(up)
     while up:
         for user in users[up.pop()]:
-            if user not in counts:
-                counts[user] = len(users[user])
+            if user not in within:
+                within.add(user)
                 up.append(user)
-    ends = {t for t in targets if t in counts and not any(x in counts for x in _tensor_inputs(t))}
-    return counts, ends
+    ends = {t for t in targets if t in within and not any(x in within for x in _tensor_inputs(t))}
+    return within, ends
 
 
 def _freed(node: Tensor) -> bool:

@@ -8,6 +8,7 @@ A 0-d Tensor is the lectures' scalar node; scalars and tensors are the same type
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import count
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,10 @@ from numpy.typing import DTypeLike
 from .dtypes import get_default_dtype
 
 Axis = int | tuple[int, ...] | None
+
+# Every tensor is numbered when it is made. A node is always made after its inputs, so the numbers order the graph:
+# the backward sweep visits the newest node first and then always finds a node's uses already swept.
+_next_number = count().__next__
 
 
 def _pick_axis(axis: Axis, dim: Axis) -> Axis:
@@ -45,7 +50,10 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_origin", "_scope")
+    __slots__ = (
+        "data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_number", "_origin",
+        "_scope",
+    )
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
 
     def __init__(
@@ -81,6 +89,7 @@ class Tensor:
         self._args: tuple[Any, ...] | None = None
         self._params: dict[str, Any] | None = None
         self._hooks: list[Any] | None = None
+        self._number: int = _next_number()
 
     @staticmethod
     def _node(value: np.ndarray, op: Any, inputs: Any, args: Any, params: Any) -> Tensor:
@@ -95,6 +104,7 @@ class Tensor:
         t._args = args
         t._params = params
         t._hooks = None
+        t._number = _next_number()
         return t
 
     # ---- attributes -------------------------------------------------------------------------------------------

@@ -54,6 +54,38 @@ def test_node_used_by_two_roots_of_grad() -> None:
     assert gy2 is None and x.grad is None  # ag.grad leaves .grad alone
 
 
+def test_sweep_waits_for_uses_made_long_after_the_node_and_for_a_root_below_another_root() -> None:
+    # The sweep visits nodes newest first: a node used both right away and by the last operation, and a root that
+    # is itself an input of the other root, must each be swept only once their adjoint is complete.
+    x = Tensor(np.array([0.4, -0.7]), requires_grad=True)
+    u = x.sin()  # used now and at the very end
+    v = u.exp()
+    for _ in range(5):
+        v = v * 1.5 + u
+    y = v * u
+    roots = [y.sum(), v.sum()]
+    g = ag.grad(roots, [x])[0]
+    xv = x.data
+    s, c = np.sin(xv), np.cos(xv)
+    # v = 1.5^5 e^s + k s with k = 1 + 1.5 + ... + 1.5^4; y = v s
+    k = sum(1.5**i for i in range(5))
+    vv, dv = 1.5**5 * np.exp(s) + k * s, (1.5**5 * np.exp(s) + k) * c
+    np.testing.assert_allclose(g.data, dv * s + vv * c + dv, rtol=1e-13)
+
+
+def test_first_gradient_never_aliases_an_adjoint_given_to_another_input_or_the_callers_seed() -> None:
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()  # add passes the same adjoint to both inputs
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    seed = np.full(3, 2.0)
+    x = Tensor(np.zeros(3), requires_grad=True)
+    x.reshape(3, 1).backward(seed.reshape(3, 1))  # reshape's rule hands back a view of the seed
+    x.grad *= 10
+    np.testing.assert_array_equal(seed, np.full(3, 2.0))
+
+
 def test_grad_with_an_input_given_twice_returns_its_gradient_twice() -> None:
     x = Tensor(2.0, requires_grad=True, dtype=np.float64)
     w = Tensor(3.0, requires_grad=True, dtype=np.float64)
