@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from heapq import heappop, heappush
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
 
 from . import anomaly
 from .grad_mode import enable_grad, no_grad
-from .primitives import reshape, sum
+from .primitives import sum
 from .tensor import RETAIN_GRAD, Tensor
 
 
@@ -77,8 +78,10 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    return reshape(sum(g, axis=axes, keepdims=True), shape=shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    if stretched:  # axes of length 1 that were copied out: summed, and kept at length 1
+        g = sum(g, axis=stretched, keepdims=True)
+    return sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g  # new leading axes: summed away
 
 
 _FREED = (
@@ -231,13 +234,29 @@ def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
     return g
 
 
+# References to an adjoint that only the sweep holds, as seen from inside _accumulate: the sweep's variable, the
+# parameter of _accumulate, and the argument of getrefcount itself.
+_HELD_BY_THE_SWEEP_ALONE = 3
+
+
 def _accumulate(node: Tensor, g: Any) -> None:
-    """``node.grad += g``; the first gradient is copied, so that .grad never aliases another array."""
-    value = g.data if isinstance(g, Tensor) else g
-    if node.grad is None:
-        node.grad = np.array(value, dtype=node.data.dtype)
+    """``node.grad += g``, where ``.grad`` never aliases another array.
+
+    The first gradient is copied, unless nothing else can see it: an array of the right dtype that owns its memory
+    and that only the sweep refers to (no other input's adjoint, no view, not the caller's seed). Such an array
+    becomes ``.grad`` as it is, as PyTorch's AccumulateGrad steals it: a weight's gradient is not copied again.
+    """
+    if node.grad is not None:
+        node.grad += g.data if isinstance(g, Tensor) else g
+    elif (
+        type(g) is np.ndarray
+        and g.base is None
+        and g.dtype == node.data.dtype
+        and getrefcount(g) <= _HELD_BY_THE_SWEEP_ALONE
+    ):
+        node.grad = g
     else:
-        node.grad += value
+        node.grad = np.array(g.data if isinstance(g, Tensor) else g, dtype=node.data.dtype)
 
 
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:

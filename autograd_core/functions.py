@@ -39,7 +39,7 @@ def _traced(a: Any) -> Any:
 
 def matmul(a: Any, b: Any) -> Tensor:
     """Matrix product a @ b: 1-D, 2-D and batched (leading axes broadcast), as numpy's matmul."""
-    return P.matmul(a if isinstance(b, Tensor) else _traced(a), b)
+    return a @ b if isinstance(b, Tensor) else _traced(a) @ b  # a list or an array @ Tensor: Tensor.__rmatmul__
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -46,8 +46,8 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
     if not keepdims:
-        g = reshape(g, shape=_kept_shape(np.shape(x), axis))
-    return broadcast_to(g, shape=np.shape(x))  # every summand gets the adjoint of the sum
+        g = reshape(g, shape=_kept_shape(x.shape, axis))
+    return broadcast_to(g, shape=x.shape)  # every summand gets the adjoint of the sum
 
 
 # np.add.reduce is what np.sum calls, without np.sum's Python wrapper (which costs as much as summing 1,000 floats)
@@ -77,7 +77,7 @@ def _reshape(x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 reshape = Primitive("reshape", AFFINE, _reshape,
-                    lambda g, z, x, *, shape: reshape(g, shape=np.shape(x)))
+                    lambda g, z, x, *, shape: reshape(g, shape=x.shape))
 
 
 def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -105,7 +105,7 @@ def _scatter(g: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
 
 
 getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
-                    lambda g, z, x, *, index: scatter(g, shape=np.shape(x), index=index))
+                    lambda g, z, x, *, index: scatter(g, shape=x.shape, index=index))
 
 scatter = Primitive("scatter", AFFINE, _scatter,
                     lambda g, z, src, *, shape, index: getitem(g, index=index))
@@ -148,7 +148,8 @@ power = Primitive("power", PRODUCT, np.power,
 
 
 def _matmul(a: Any, b: Any) -> np.ndarray:
-    sa, sb = np.shape(a), np.shape(b)
+    a, b = np.asarray(a), np.asarray(b)
+    sa, sb = a.shape, b.shape
     if not sa or not sb:
         raise ShapeError(f"matmul: {sa} @ {sb}: both operands need at least one dimension (use * for scalars)")
     inner_b = sb[-2] if len(sb) > 1 else sb[0]
@@ -157,54 +158,54 @@ def _matmul(a: Any, b: Any) -> np.ndarray:
     return np.matmul(a, b)
 
 
-def _mT(x: Any) -> Any:
-    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
-    n = np.ndim(x)
-    return transpose(x, axes=(*range(n - 2), n - 1, n - 2))
+# The matmul and linear rules read .shape, .ndim and .mT, which numpy arrays and Tensors both have (and np.shape's
+# Python wrapper costs more than the attribute): the operands are arrays or Tensors here, because Tensor's @ and
+# ag.matmul turn any other operand into an array first.
 
 
 def _as_matrices(g: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
     """View 1-D operands as matrices, as matmul does: a (k,) as (1, k), b (k,) as (k, 1); g follows."""
-    if np.ndim(b) == 1:
+    if b.ndim == 1:
         b = reshape(b, shape=(-1, 1))
-        g = reshape(g, shape=np.shape(g) + (1,))
-    if np.ndim(a) == 1:
+        g = reshape(g, shape=g.shape + (1,))
+    if a.ndim == 1:
         a = reshape(a, shape=(1, -1))
-        g = reshape(g, shape=np.shape(g)[:-1] + (1,) + np.shape(g)[-1:])
+        g = reshape(g, shape=g.shape[:-1] + (1,) + g.shape[-1:])
     return g, a, b
 
 
 def _matmul_vjp_a(g: Any, z: Any, a: Any, b: Any) -> Any:
     g2, a2, b2 = _as_matrices(g, a, b)
-    ga = matmul(g2, _mT(b2))  # dL/dA = G B^T
-    return reshape(ga, shape=np.shape(ga)[:-2] + (np.shape(a)[-1],)) if np.ndim(a) == 1 else ga
+    ga = matmul(g2, b2.mT)  # dL/dA = G B^T, with .mT the transpose of the last two axes
+    return reshape(ga, shape=ga.shape[:-2] + a.shape[-1:]) if a.ndim == 1 else ga
 
 
 def _matmul_vjp_b(g: Any, z: Any, a: Any, b: Any) -> Any:
     g2, a2, b2 = _as_matrices(g, a, b)
-    gb = matmul(_mT(a2), g2)  # dL/dB = A^T G
-    return reshape(gb, shape=np.shape(gb)[:-1]) if np.ndim(b) == 1 else gb
+    gb = matmul(a2.mT, g2)  # dL/dB = A^T G
+    return reshape(gb, shape=gb.shape[:-1]) if b.ndim == 1 else gb
 
 
 matmul = Primitive("matmul", PRODUCT, _matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 
 def _linear(x: Any, w: Any, b: Any = None) -> np.ndarray:
-    sx, sw = np.shape(x), np.shape(w)
+    x, w = np.asarray(x), np.asarray(w)
+    sx, sw = x.shape, w.shape
     if len(sw) != 2 or not sx or sx[-1] != sw[1]:
         raise ShapeError(f"linear: input {sx} and weight {sw}: expected input (..., in) and weight (out, in)")
-    out = np.matmul(x, np.transpose(w))
+    out = np.matmul(x, w.T)
     if b is None:
         return out
-    if np.shape(b) != sw[:1]:
-        raise ShapeError(f"linear: bias {np.shape(b)} for weight {sw}: expected bias ({sw[0]},)")
+    b = np.asarray(b)
+    if b.shape != sw[:1]:
+        raise ShapeError(f"linear: bias {b.shape} for weight {sw}: expected bias ({sw[0]},)")
     return out + b
 
 
 def _linear_vjp_w(g: Any, z: Any, x: Any, w: Any, b: Any = None) -> Any:
     """dL/dW = G^T X, summed over every leading (batch) axis: (out, in), laid out as W is."""
-    rows = (-1, np.shape(w)[0])
-    return matmul(_mT(reshape(g, shape=rows)), reshape(x, shape=(-1, np.shape(w)[1])))
+    return matmul(reshape(g, shape=(-1, w.shape[0])).mT, reshape(x, shape=(-1, w.shape[1])))
 
 
 # x W^T + b, a layer's product with its (out, in) weight, and its bias if given. The same as
@@ -297,7 +298,7 @@ minimum = Primitive("minimum", COMPOSITE, np.minimum,
 def _extremum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
     """The adjoint goes to the entries equal to the extremum, split evenly between ties."""
     if not keepdims:
-        kept = _kept_shape(np.shape(x), axis)
+        kept = _kept_shape(x.shape, axis)
         g, z = reshape(g, shape=kept), reshape(z, shape=kept)
     winners = x == z
     ties = astype(sum(winners, axis=axis, keepdims=True), dtype=g.dtype)

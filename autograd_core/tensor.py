@@ -134,6 +134,14 @@ class Tensor:
         """All axes reversed (a plain transpose for a matrix)."""
         return P.transpose(self, axes=tuple(range(self.ndim - 1, -1, -1)))
 
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped: the transpose of each matrix in a batch (as torch's and numpy's ``.mT``)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: expected a tensor of at least 2 dimensions, got shape {self.shape}")
+        n = self.ndim
+        return P.transpose(self, axes=(*range(n - 2), n - 1, n - 2))
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -275,10 +283,10 @@ class Tensor:
         return P.absolute(self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return P.matmul(self, other)
+        return P.matmul(self, _operand(other, self))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return P.matmul(other, self)
+        return P.matmul(_operand(other, self), self)
 
     def __lt__(self, other: Any) -> Tensor:
         return P.less(self, other)
@@ -453,6 +461,12 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, list):
         return np.asarray(index)
     return index
+
+
+def _operand(x: Any, like: Tensor) -> Any:
+    """The other operand of ``like @ x`` as a Tensor or an array (lists and numbers take ``like``'s dtype, as in
+    ``__rpow__``), so that the matmul rules can read its ``.shape``."""
+    return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x, dtype=like.dtype)
 
 
 def as_tensor(x: Any) -> Tensor:

@@ -100,6 +100,8 @@ def test_matmul_inner_dimension_error() -> None:
         Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 6)))
     with pytest.raises(ValueError, match="at least one dimension"):
         Tensor(2.0) @ Tensor(np.ones(2))
+    with pytest.raises(ValueError, match=r"mT: expected a tensor of at least 2 dimensions, got shape \(3,\)"):
+        Tensor(np.ones(3)).mT
 
 
 def test_linear_shape_errors_name_the_weight_and_bias() -> None:

@@ -84,6 +84,16 @@ def test_first_gradient_never_aliases_an_adjoint_given_to_another_input_or_the_c
     x.reshape(3, 1).backward(seed.reshape(3, 1))  # reshape's rule hands back a view of the seed
     x.grad *= 10
     np.testing.assert_array_equal(seed, np.full(3, 2.0))
+    x.grad = None
+    x.backward(seed)  # a leaf swept on its own: its first gradient is the seed itself
+    x.grad += 1
+    np.testing.assert_array_equal(seed, np.full(3, 2.0))
+    w = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = w + 0.0
+    y.retain_grad()  # y keeps the very adjoint that add passes on to w
+    y.sum().backward()
+    y.grad += 1
+    np.testing.assert_array_equal(w.grad, np.ones((2, 2)))
 
 
 def test_grad_with_an_input_given_twice_returns_its_gradient_twice() -> None:

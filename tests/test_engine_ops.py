@@ -55,6 +55,7 @@ CASES = [
     Case("transpose", lambda a: a.transpose(0, 2), lambda a: a.transpose(0, 2), [(2, 3, 4)]),
     Case("permute", lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1), [(2, 3, 4)]),
     Case("T", lambda a: a.T, lambda a: a.permute(2, 1, 0), [(2, 3, 4)]),
+    Case("mT", lambda a: a.mT, lambda a: a.mT, [(2, 3, 4)]),
     Case("flatten", lambda a: a.flatten(), lambda a: a.flatten(), [(2, 3, 4)]),
     Case("flatten_from_1", lambda a: a.flatten(1), lambda a: a.flatten(1), [(2, 3, 4)]),
     Case("squeeze", lambda a: a.squeeze(), lambda a: a.squeeze(), [(2, 1, 3, 1)]),
@@ -94,6 +95,8 @@ CASES = [
     Case("linear_vector", lambda a, b: P.linear(a, b), lambda a, b: a @ b.T, [(4,), (5, 4)]),
     Case("linear_bias", lambda a, b, c: P.linear(a, b, c), lambda a, b, c: a @ b.T + c, [(2, 3, 4), (5, 4), (5,)]),
     Case("rmatmul_array", lambda a: np.ones((2, 3)) @ a, lambda a: torch.ones(2, 3, dtype=a.dtype) @ a, [(3, 4)]),
+    Case("matmul_list", lambda a: a @ [[1.0], [2.0], [3.0]], lambda a: a @ torch.tensor([[1.0], [2.0], [3.0]], dtype=a.dtype), [(2, 3)]),
+    Case("rmatmul_list", lambda a: ag.matmul([1.0, -2.0], a), lambda a: torch.tensor([1.0, -2.0], dtype=a.dtype) @ a, [(2, 3)]),
     # fixed one-dimensional functions
     Case("exp", lambda a: a.exp(), torch.exp, [(3, 4)]),
     Case("log", lambda a: a.log(), torch.log, [(3, 4)], "positive"),
