@@ -61,39 +61,38 @@ class Module:
         if params is None:
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() is called (call super().__init__())")
         if isinstance(value, Parameter):
-            self._forget(name)
-            params[name] = value
+            self._put(params, name, value)
         elif isinstance(value, Module):
-            self._forget(name)
             super(Module, value).__setattr__("_scope_name", name)
-            self._modules[name] = value
+            self._put(self._modules, name, value)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} (nn.Parameter or None expected)")
-            params[name] = None
+            self._put(params, name, None)
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (nn.Module or None expected)")
-            self._modules[name] = None
+            self._put(self._modules, name, None)
         elif name in self._buffers:
-            self._buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(np.asarray(value))
+            self._put(self._buffers, name, value if value is None or isinstance(value, Tensor) else Tensor(np.asarray(value)))
         else:
             super().__setattr__(name, value)
-
-    def __getattr__(self, name: str) -> Any:
-        # only reached when ordinary lookup fails: the registered parts live in their own dictionaries
-        for registry in ("_parameters", "_buffers", "_modules"):
-            store = self.__dict__.get(registry)
-            if store is not None and name in store:
-                return store[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
-                return
         super().__delattr__(name)
+
+    def _put(self, registry: dict[str, Any], name: str, value: Any) -> None:
+        """Register ``value`` under ``name`` in one registry, and keep it as a plain attribute as well.
+
+        The registries are what ``parameters()``, ``state_dict()`` and friends walk; the plain attribute is what a
+        forward reads (``self.weight``) at the cost of an ordinary lookup, with no ``__getattr__`` fallback.
+        """
+        self._forget(name)
+        registry[name] = value
+        super().__setattr__(name, value)
 
     def _forget(self, name: str) -> None:
         """Drop ``name`` from every registry and the plain attributes, before it is registered anew."""
@@ -105,22 +104,19 @@ class Module:
         """Add a parameter (None keeps the name reserved, as ``Linear(bias=False)`` does for ``bias``)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
-        self._forget(name)
-        self._parameters[name] = param
+        self._put(self._parameters, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None) -> None:
         """Add state that is saved in the state dict but not trained (it never requires grad)."""
-        self._forget(name)
-        self._buffers[name] = tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(np.asarray(tensor))
+        self._put(self._buffers, name, tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(np.asarray(tensor)))
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Add a sub-module under ``name`` (what attribute assignment does, for names that are not identifiers)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be an nn.Module, got {type(module).__name__}")
-        self._forget(name)
         if module is not None:
             super(Module, module).__setattr__("_scope_name", name)
-        self._modules[name] = module
+        self._put(self._modules, name, module)
 
     # ---- running ----------------------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
