@@ -91,6 +91,13 @@ class Tensor:
         self._hooks: list[Any] | None = None
         self._number: int = _next_number()
 
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        """What ``copy.copy`` and ``copy.deepcopy`` call: the copy gets the original's fields but a number of its
+        own, made after everything it refers to, since the sweep orders nodes by their numbers."""
+        for field, value in state[1].items():
+            setattr(self, field, value)
+        self._number = _next_number()
+
     @staticmethod
     def _node(value: np.ndarray, op: Any, inputs: Any, args: Any, params: Any) -> Tensor:
         """Make a graph node without the checks of ``__init__``: the hot path of every operation."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gc
 import math
 import threading
@@ -11,6 +12,7 @@ import pytest
 import torch
 
 import autograd_core as ag
+import nn
 from autograd_core import Tensor
 from autograd_core.demo import lecture_example
 
@@ -71,6 +73,21 @@ def test_sweep_waits_for_uses_made_long_after_the_node_and_for_a_root_below_anot
     k = sum(1.5**i for i in range(5))
     vv, dv = 1.5**5 * np.exp(s) + k * s, (1.5**5 * np.exp(s) + k) * c
     np.testing.assert_allclose(g.data, dv * s + vv * c + dv, rtol=1e-13)
+
+
+def test_copies_of_tensors_and_models_are_swept_alongside_their_originals() -> None:
+    a = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    b, c = copy.deepcopy(a), copy.copy(a)
+    (a * b * c * (a + 1).exp()).sum().backward()
+    v = a.data
+    np.testing.assert_allclose(a.grad, v * v * np.exp(v + 1) * (1 + v), rtol=1e-13)
+    np.testing.assert_allclose(b.grad, v * v * np.exp(v + 1), rtol=1e-13)
+    layer = nn.Linear(3, 2)
+    twin = copy.deepcopy(layer)
+    x = Tensor(np.ones((4, 3), dtype=np.float32))
+    (layer(x) * twin(x)).sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, (twin(x).data.T @ x.data), rtol=1e-5)
+    np.testing.assert_allclose(twin.weight.grad, (layer(x).data.T @ x.data), rtol=1e-5)
 
 
 def test_first_gradient_never_aliases_an_adjoint_given_to_another_input_or_the_callers_seed() -> None:
