@@ -1,8 +1,10 @@
 """The reverse sweep done in the open, so that every adjoint dz_T/dz_t can be shown, not only the inputs'.
 
 The engine keeps the adjoints of intermediate nodes only while it sweeps (and stores just the leaves' in
-``.grad``). This sweep is the same algorithm over the same ``ag.topological_order``, calling the same vjp rules from
-the derivative table on numbers, but it keeps every adjoint and every term it adds, and counts its visits. It
+``.grad``). This sweep is the same algorithm, walking ``ag.topological_order`` backwards (the numbering of the
+drawing and the trace; the engine's own sweep takes the nodes newest first, another order in which every use of a
+node comes before the node, so each adjoint is the same sum), calling the same vjp rules from the derivative table
+on numbers, but it keeps every adjoint and every term it adds, and counts its visits. It
 needs the graph's saved values, so it runs before a backward() or after backward(retain_graph=True); it does not
 touch ``.grad`` and does not run hooks.
 """
