@@ -75,16 +75,18 @@ def _finite(value: Any) -> bool:
     return not np.issubdtype(value.dtype, np.inexact) or bool(np.isfinite(value).all())
 
 
-def check_forward(node: Any, op: Any, args: list[Any]) -> None:
-    """Record where ``node`` was made; raise if its value is not finite."""
+def check_forward(tensor: Any, op: Any, args: list[Any]) -> None:
+    """Record where ``tensor``'s node was made; raise if its value is not finite."""
     global _step
     _step += 1
-    node._origin = (_step, _user_line())
-    if not _sweeps and not _finite(node.data):
+    origin = (_step, _user_line())
+    if tensor._node is not None:
+        tensor._node._origin = origin
+    if not _sweeps and not _finite(tensor.data):
         shapes = ", ".join(str(np.shape(a)) for a in args)
         raise AnomalyError(
-            f"forward: {op.name} (trace step {_step}) produced NaN or Inf, shape {node.shape}, "
-            f"from inputs of shapes ({shapes}).\nThe node was made at:\n  {node._origin[1]}"
+            f"forward: {op.name} (trace step {_step}) produced NaN or Inf, shape {tensor.shape}, "
+            f"from inputs of shapes ({shapes}).\nThe node was made at:\n  {origin[1]}"
         )
 
 

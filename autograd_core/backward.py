@@ -24,11 +24,17 @@ import numpy as np
 
 from . import anomaly
 from .grad_mode import enable_grad, no_grad
+from .node import Node
 from .primitives import sum
-from .tensor import RETAIN_GRAD, Tensor
+from .tensor import RetainGrad, Tensor
+
+# A node of the graph is a Node (an operation's step) or a leaf Tensor; the inputs of a step may also be constants.
+Vertex = Node | Tensor
+_VERTEX = (Node, Tensor)  # the types to test with isinstance(x, _VERTEX) and x.requires_grad
 
 
-def _consumer_counts(roots: Sequence[Tensor]) -> dict[Tensor, int]:
+
+def _consumer_counts(roots: Sequence[Vertex]) -> dict[Vertex, int]:
     """For every node below the roots that requires grad: how many recorded uses (edges) it has in the graph."""
     counts = dict.fromkeys(roots, 0)
     stack = list(counts)
@@ -37,7 +43,7 @@ def _consumer_counts(roots: Sequence[Tensor]) -> dict[Tensor, int]:
         if inputs is None:
             continue
         for x in inputs:
-            if isinstance(x, Tensor) and x.requires_grad:
+            if isinstance(x, _VERTEX) and x.requires_grad:
                 if x in counts:
                     counts[x] += 1
                 else:
@@ -46,21 +52,22 @@ def _consumer_counts(roots: Sequence[Tensor]) -> dict[Tensor, int]:
     return counts
 
 
-def topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Every node the roots depend on that requires grad, each once, inputs before the nodes that use them.
+def topological_order(roots: Sequence[Tensor | Node]) -> list[Vertex]:
+    """Every node the roots depend on that requires grad, each once, inputs before the nodes that use them: the
+    leaves (Tensors) and the steps (Nodes, see node.py).
 
     Kahn's algorithm run from the roots down: a node is placed once all of its uses are. The order numbers the
     steps of a drawing or a printed trace the way one reads a formula, outermost operation last. (The sweep visits
     the same nodes in another topological order, newest first: see ``_sweep``.)
     """
-    waiting = _consumer_counts(roots)
+    waiting = _consumer_counts([r._vertex if isinstance(r, Tensor) else r for r in roots])
     ready = [root for root in waiting if waiting[root] == 0]
     order = []
     while ready:
         node = ready.pop()
         order.append(node)
         for x in node._inputs or ():
-            if isinstance(x, Tensor) and x.requires_grad:
+            if isinstance(x, _VERTEX) and x.requires_grad:
                 waiting[x] -= 1
                 if waiting[x] == 0:
                     ready.append(x)
@@ -91,11 +98,11 @@ _FREED = (
 
 
 def _sweep(
-    roots: Sequence[Tensor],
+    roots: Sequence[Vertex],
     seeds: Sequence[Any],
     retain_graph: bool,
     create_graph: bool,
-    capture: dict[Tensor, int] | None = None,
+    capture: dict[Vertex, int] | None = None,
 ) -> list[Any]:
     """Propagate ``seeds`` (the roots' adjoints) back through the graph.
 
@@ -110,8 +117,8 @@ def _sweep(
     within = ends = None
     if capture is not None:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
         within, ends = _leading_to(roots, capture)
-    adjoints: dict[Tensor, Any] = {}
-    waiting: list[tuple[int, Tensor]] = []
+    adjoints: dict[Vertex, Any] = {}
+    waiting: list[tuple[int, Vertex]] = []
     for root, seed in zip(roots, seeds):
         if root in adjoints:
             adjoints[root] = adjoints[root] + seed
@@ -141,21 +148,21 @@ def _sweep(
         inputs = node._inputs
         if inputs is None:
             raise RuntimeError(_FREED)
-        # the rules see numbers in an ordinary sweep, and graph nodes when the sweep itself is being recorded
+        # the rules see numbers in an ordinary sweep, and Tensors when the sweep itself is being recorded
         if create_graph:
-            args, z = inputs, node
+            args, z = _as_tensors(inputs, node._args), Tensor._make(node._z, node)
         else:
-            args, z = node._args, node.data
+            args, z = node._args, node._z
         params = node._params
         vjps = op.vjps
         for i, x in enumerate(inputs):
-            if not (isinstance(x, Tensor) and x.requires_grad) or (vjp := vjps[i]) is None:
+            if not (isinstance(x, _VERTEX) and x.requires_grad) or (vjp := vjps[i]) is None:
                 continue
             if within is not None and x not in within:
                 continue
             gx = vjp(g, z, *args, **params) if params else vjp(g, z, *args)
-            if gx.shape != x.data.shape:  # most rules already give the input's shape: skip the call
-                gx = unbroadcast(gx, x.data.shape)
+            if gx.shape != x.shape:  # most rules already give the input's shape: skip the call
+                gx = unbroadcast(gx, x.shape)
             if check:
                 anomaly.check_backward(node, i, gx)
             previous = adjoints.get(x)
@@ -172,21 +179,27 @@ def _sweep(
             else:
                 adjoints[x] = previous + gx
         if not retain_graph:
-            node._inputs = node._args = None
+            node._inputs = node._args = node._z = None
     return captured
 
 
-def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[set[Tensor], set[Tensor]]:
+def _as_tensors(inputs: tuple[Any, ...], args: tuple[Any, ...]) -> list[Any]:
+    """A step's inputs as its rules see them under ``create_graph``: Tensors in the graph (an operation's result
+    as a new Tensor of its kept value on its node), constants as they are."""
+    return [Tensor._make(a, x) if isinstance(x, Node) else x for x, a in zip(inputs, args)]
+
+
+def _leading_to(roots: Sequence[Vertex], targets: dict[Vertex, int]) -> tuple[set[Vertex], set[Vertex]]:
     """The nodes below the roots that are a target or have a target below them: the only ones worth sweeping. And
     the targets with none of those below them: the sweep stops there, so their own inputs are neither swept nor
     freed."""
-    users: dict[Tensor, list[Tensor]] = {root: [] for root in roots}  # every node below the roots -> its uses
+    users: dict[Vertex, list[Vertex]] = {root: [] for root in roots}  # every node below the roots -> its uses
     up = [root for root in users if root in targets or _freed(root)]
     stack = list(users)
     while stack:
         node = stack.pop()
         for x in node._inputs or ():
-            if isinstance(x, Tensor) and x.requires_grad:
+            if isinstance(x, _VERTEX) and x.requires_grad:
                 if x in users:
                     users[x].append(node)
                 else:
@@ -205,32 +218,33 @@ def _leading_to(roots: Sequence[Tensor], targets: dict[Tensor, int]) -> tuple[se
     return within, ends
 
 
-def _freed(node: Tensor) -> bool:
+def _freed(node: Vertex) -> bool:
     """A node whose inputs an earlier sweep let go of; kept in the sweep, so that reaching it raises an error."""
     return node._op is not None and node._inputs is None
 
 
-def _tensor_inputs(node: Tensor) -> list[Tensor]:
-    return [x for x in node._inputs or () if isinstance(x, Tensor)]
+def _tensor_inputs(node: Vertex) -> list[Vertex]:
+    return [x for x in node._inputs or () if isinstance(x, _VERTEX)]
 
 
-def _run_hooks(node: Tensor, g: Any, create_graph: bool) -> Any:
+def _run_hooks(node: Vertex, g: Any, create_graph: bool) -> Any:
     """Call the node's hooks in order; each sees a Tensor and may return a replacement.
 
     ``retain_grad`` stores the gradient after every other hook has run, whatever the order of registration, as
     in PyTorch: ``.grad`` shows the gradient that the sweep passes on.
     """
     for hook in list(node._hooks):
-        if hook is RETAIN_GRAD:
+        if isinstance(hook, RetainGrad):
             continue
-        result = hook(g if create_graph else Tensor._node(g, None, None, None, None))
+        result = hook(g if create_graph else Tensor._make(g, None))
         if result is not None:
             result = result if create_graph or not isinstance(result, Tensor) else result.data
             if np.shape(result) != node.shape:
                 raise RuntimeError(f"hook on a node of shape {node.shape} returned a gradient of shape {np.shape(result)}")
             g = result
-    if RETAIN_GRAD in node._hooks:
-        _accumulate(node, g)
+    for hook in node._hooks:
+        if isinstance(hook, RetainGrad):
+            _accumulate(hook.tensor, g)
     return g
 
 
@@ -283,7 +297,7 @@ def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
         if seed.shape != output.shape:
             raise ValueError(f"{what}: the gradient has shape {seed.shape} but the output has shape {output.shape}")
     if create_graph:
-        return grad if isinstance(grad, Tensor) else Tensor._node(seed, None, None, None, None)
+        return grad if isinstance(grad, Tensor) else Tensor._make(seed, None)
     return seed
 
 
@@ -308,12 +322,12 @@ def backward(
     seed = _seed(output, grad, create_graph, "backward")
     retain = create_graph if retain_graph is None else retain_graph
     with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
-        _sweep([output], [seed], retain, create_graph)
+        _sweep([output._vertex], [seed], retain, create_graph)
 
 
 def grad(
     outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Node | Sequence[Tensor | Node],
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
@@ -324,26 +338,28 @@ def grad(
     Returns a tuple with one Tensor per input; ``.grad`` attributes are not touched. ``grad_outputs`` weights each
     output (needed for non-scalar outputs). With ``create_graph=True`` the results are graphs themselves and can be
     differentiated again, to any order. Only the part of the graph between the outputs and the inputs is swept (and
-    freed without ``retain_graph``); inputs may be intermediate nodes.
+    freed without ``retain_graph``); inputs may be intermediate results, as Tensors or as the graph's nodes (those
+    ``ag.topological_order`` lists).
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    inputs = [inputs] if isinstance(inputs, _VERTEX) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs] * len(outputs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for x in inputs:
-        if not isinstance(x, Tensor) or not x.requires_grad:
-            raise RuntimeError("grad: every input must be a Tensor that requires grad")
+        if not isinstance(x, _VERTEX) or not x.requires_grad:
+            raise RuntimeError("grad: every input must be a Tensor that requires grad (or a node of the graph)")
     for out in outputs:
         _check_differentiable(out, "grad")
     seeds = [_seed(o, g, create_graph, "grad") for o, g in zip(outputs, grad_outputs)]
     retain = create_graph if retain_graph is None else retain_graph
-    capture = {x: k for k, x in enumerate(dict.fromkeys(inputs))}  # an input given twice is swept for once
+    vertices = [x._vertex if isinstance(x, Tensor) else x for x in inputs]
+    capture = {x: k for k, x in enumerate(dict.fromkeys(vertices))}  # an input given twice is swept for once
     with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
-        found = _sweep(outputs, seeds, retain, create_graph, capture)
+        found = _sweep([out._vertex for out in outputs], seeds, retain, create_graph, capture)
     results: list[Tensor | None] = []
-    for i, g in enumerate(found[capture[x]] for x in inputs):
+    for i, g in enumerate(found[capture[x]] for x in vertices):
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
@@ -354,5 +370,6 @@ def grad(
         elif isinstance(g, Tensor):
             results.append(g)
         else:
-            results.append(Tensor._node(np.array(g, dtype=inputs[i].dtype), None, None, None, None))
+            dtype = inputs[i].dtype if isinstance(inputs[i], Tensor) else None  # a node's adjoint has its dtype
+            results.append(Tensor._make(np.array(g, dtype=dtype), None))
     return tuple(results)

@@ -1,7 +1,8 @@
 """A primitive: one step h_t of the evaluation trace, with its forward and its vector-Jacobian products.
 
-Calling a primitive on Tensors computes the value with numpy and, when recording is on and some input requires a
-gradient, returns a new graph node that remembers the primitive, its inputs and its parameters. Calling it on
+Calling a primitive on Tensors computes the value with numpy and returns it as a new Tensor; when recording is on
+and some input requires a gradient, that Tensor points to a new graph node (node.py) that remembers the primitive,
+its inputs, its parameters and the values its rules will read. Calling it on
 plain numpy values just returns the numpy result. That second mode is what makes the derivative rules cheap:
 
 * rules are written with primitives and operators (``g * cos(x)``), never with numpy directly;
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import state as grad_mode
+from .node import Node, reads
 
 # The lectures' three kinds of trace step, and one more for operations that carry their own rule.
 AFFINE = "affine"  # z = A x + b for a constant A: add, sum, reshape, transpose, indexing, concatenation
@@ -45,7 +47,7 @@ class Primitive:
     at all (comparisons, sign) gives results that never require grad.
     """
 
-    __slots__ = ("name", "kind", "forward", "vjps")
+    __slots__ = ("name", "kind", "forward", "vjps", "_saves")
 
     def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None) -> None:
         self.name = name
@@ -53,9 +55,24 @@ class Primitive:
         self.forward = forward
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
+        self._saves: dict[tuple[bool, ...], tuple[bool, tuple[bool, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
+
+    def saves(self, grads: tuple[bool, ...]) -> tuple[bool, tuple[bool, ...]]:
+        """What a node of this primitive keeps when the inputs flagged in ``grads`` require grad: whether the
+        output z, and which inputs, the rules of those inputs read (worked out once per pattern of flags)."""
+        found = self._saves.get(grads)
+        if found is None:
+            keep_z, keep = False, [False] * len(grads)
+            for i, needed in enumerate(grads):
+                if needed and self.vjps[i] is not None:
+                    rule_z, rule_inputs = reads(self.vjps[i], len(grads))
+                    keep_z = keep_z or rule_z
+                    keep = [k or r for k, r in zip(keep, rule_inputs)]
+            found = self._saves[grads] = (keep_z, tuple(keep))
+        return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         traced = False
@@ -79,15 +96,28 @@ class Primitive:
             return value
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
+        node = None
         if requires_grad and self.vjps and grad_mode.enabled:
-            # a tuple of arrays is a container the garbage collector stops tracking: one less per node to traverse
-            node = Tensor._node(value, self, inputs, tuple(args), params)
-        else:
-            node = Tensor._node(value, None, None, None, None)
+            # the graph's view of the inputs: an operation's result by its node, a leaf or a constant as itself
+            vertices, grads = [], []
+            for x in inputs:
+                if isinstance(x, Tensor):
+                    vertex = x._node
+                    if vertex is None:
+                        vertices.append(x)
+                        grads.append(x.requires_grad)
+                    else:
+                        vertices.append(vertex)
+                        grads.append(True)
+                else:
+                    vertices.append(x)
+                    grads.append(False)
+            node = Node(self, tuple(vertices), args, value, params, tuple(grads))
+        out = Tensor._make(value, node)
         if node_observers:
             for observe in node_observers:
-                observe(node, self, args)
-        return node
+                observe(out, self, args)
+        return out
 
 
 class EachInput:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import primitive
+from .tensor import Tensor
 
 _stack: list[str] = []
 
@@ -30,13 +31,14 @@ class name_scope:
             primitive.node_observers.remove(_record)
 
 
-def _record(node: Any, op: Any, args: list[Any]) -> None:
-    node._scope = _stack[-1]
+def _record(tensor: Any, op: Any, args: list[Any]) -> None:
+    if tensor._node is not None:
+        tensor._node._scope = _stack[-1]
 
 
 def scope_of(node: Any) -> str | None:
-    """The innermost scope the node was made in, or None."""
-    return getattr(node, "_scope", None)
+    """The innermost scope the node (or the Tensor's node) was made in, or None."""
+    return getattr(node._node if isinstance(node, Tensor) else node, "_scope", None)
 
 
 def current_scope() -> str | None:

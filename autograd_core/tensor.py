@@ -1,26 +1,23 @@
 """`Tensor`: a numpy array that is also a node of the computation graph.
 
-A leaf is made by the user (``Tensor(1.5, requires_grad=True)``); every other node is the output of one primitive
-and remembers that primitive, its inputs and its parameters: one step z_t = h_t(parents) of the evaluation trace.
-A 0-d Tensor is the lectures' scalar node; scalars and tensors are the same type of node.
+A leaf is made by the user (``Tensor(1.5, requires_grad=True)``) and is a node of the graph itself; every other
+Tensor is the output of one primitive and points to its node (``._node``, see node.py), which remembers that
+primitive, its inputs and its parameters: one step z_t = h_t(parents) of the evaluation trace. A 0-d Tensor is the
+lectures' scalar node; scalars and tensors are the same type of node.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import count
 from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
 
 from .dtypes import get_default_dtype
+from .node import Node, next_number
 
 Axis = int | tuple[int, ...] | None
-
-# Every tensor is numbered when it is made. A node is always made after its inputs, so the numbers order the graph:
-# the backward sweep visits the newest node first and then always finds a node's uses already swept.
-_next_number = count().__next__
 
 
 def _pick_axis(axis: Axis, dim: Axis) -> Axis:
@@ -50,11 +47,11 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = (
-        "data", "grad", "requires_grad", "name", "_op", "_inputs", "_args", "_params", "_hooks", "_number", "_origin",
-        "_scope",
-    )
+    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
+    # As a node of the graph, a leaf is a step with no primitive and no inputs (an operation's result is never a
+    # node itself: its ._node is).
+    _op = _inputs = None
 
     def __init__(
         self,
@@ -83,35 +80,30 @@ class Tensor:
         self.data: np.ndarray = array
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = bool(requires_grad)
-        self.name: str | None = name
-        self._op = None
-        self._inputs: tuple[Any, ...] | None = None
-        self._args: tuple[Any, ...] | None = None
-        self._params: dict[str, Any] | None = None
+        self._name: str | None = name
+        self._node: Node | None = None
         self._hooks: list[Any] | None = None
-        self._number: int = _next_number()
+        self._number: int = next_number()
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
         """What ``copy.copy`` and ``copy.deepcopy`` call: the copy gets the original's fields but a number of its
         own, made after everything it refers to, since the sweep orders nodes by their numbers."""
         for field, value in state[1].items():
             setattr(self, field, value)
-        self._number = _next_number()
+        self._number = next_number()
 
     @staticmethod
-    def _node(value: np.ndarray, op: Any, inputs: Any, args: Any, params: Any) -> Tensor:
-        """Make a graph node without the checks of ``__init__``: the hot path of every operation."""
+    def _make(value: np.ndarray, node: Node | None) -> Tensor:
+        """A Tensor of ``value`` made by ``node`` (None: a leaf that does not require grad), without the checks of
+        ``__init__``: the hot path of every operation."""
         t = Tensor.__new__(Tensor)
         t.data = value
         t.grad = None
-        t.requires_grad = op is not None
-        t.name = None
-        t._op = op
-        t._inputs = inputs
-        t._args = args
-        t._params = params
+        t.requires_grad = node is not None
+        t._name = None
+        t._node = node
         t._hooks = None
-        t._number = _next_number()
+        t._number = next_number()
         return t
 
     # ---- attributes -------------------------------------------------------------------------------------------
@@ -134,7 +126,24 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors the user made (and results of operations that record nothing)."""
-        return self._op is None
+        return self._node is None
+
+    @property
+    def name(self) -> str | None:
+        """The name drawings and traces show for this node (an operation's result keeps it on its graph node)."""
+        return self._name if self._node is None else self._node.name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        if self._node is None:
+            self._name = name
+        else:
+            self._node.name = name
+
+    @property
+    def _vertex(self) -> Tensor | Node:
+        """This tensor's node in the graph: its ``_node``, or the tensor itself for a leaf."""
+        return self if self._node is None else self._node
 
     @property
     def T(self) -> Tensor:
@@ -161,8 +170,8 @@ class Tensor:
             extras.append(f"dtype={self.data.dtype}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
-        if self._op is not None:
-            extras.append(f"op={self._op.name}")
+        if self._node is not None:
+            extras.append(f"op={self._node._op.name}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"Tensor({', '.join([body, *extras])})"
@@ -195,11 +204,11 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same value as a new leaf that does not require grad: the graph stops here."""
-        return Tensor._node(self.data, None, None, None, None)
+        return Tensor._make(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
-        if self._op is not None:
+        if self._node is not None:
             raise RuntimeError(
                 "requires_grad_: you can only change requires_grad of leaf tensors; "
                 "use .detach().requires_grad_() to make a new leaf from this value"
@@ -239,17 +248,19 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(fn)
-        return RemovableHandle(self._hooks, fn)
+        vertex = self._vertex
+        if vertex._hooks is None:
+            vertex._hooks = []
+        vertex._hooks.append(fn)
+        return RemovableHandle(vertex._hooks, fn)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf node's gradient in ``.grad`` after a backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not require grad")
-        if self._op is not None and (self._hooks is None or RETAIN_GRAD not in self._hooks):
-            self.register_hook(RETAIN_GRAD)
+        node = self._node
+        if node is not None and not any(isinstance(h, RetainGrad) and h.tensor is self for h in node._hooks or ()):
+            self.register_hook(RetainGrad(self))
 
     # ---- operators --------------------------------------------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -455,8 +466,14 @@ class RemovableHandle:
             self._hooks.remove(self._fn)
 
 
-def RETAIN_GRAD(grad: Any) -> None:
-    """The hook that ``retain_grad`` registers; the sweep recognises it and stores the gradient in ``.grad``."""
+class RetainGrad:
+    """The hook that ``retain_grad`` registers on a node; the sweep recognises it and stores the gradient in the
+    ``.grad`` of ``tensor``, once every other hook has run."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
 
 
 def _plain_index(index: Any) -> Any:

@@ -15,6 +15,7 @@ import autograd_core as ag
 import nn
 from autograd_core import Tensor
 from autograd_core.demo import lecture_example
+from autograd_core.node import Node
 
 from .conftest import numerical_grad
 
@@ -156,7 +157,7 @@ def test_topological_order_puts_inputs_first() -> None:
     position = {node: i for i, node in enumerate(order)}
     for node in order:
         for parent in node._inputs or ():
-            if isinstance(parent, Tensor) and parent.requires_grad:
+            if isinstance(parent, (Node, Tensor)) and parent.requires_grad:
                 assert position[parent] < position[node]
 
 
@@ -165,7 +166,8 @@ def test_graph_is_freed_after_backward_and_second_backward_names_retain_graph() 
     h = x.exp()
     y = (h * 2).sum()
     y.backward()
-    assert h._inputs is None and y._inputs is None  # saved inputs let go of
+    for node in (h._node, y._node):  # the inputs and the values kept for the rules are let go of
+        assert node._inputs is None and node._args is None and node._z is None
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
 

@@ -12,6 +12,7 @@ import pytest
 import autograd_core as ag
 from autograd_core import Tensor, primitives
 from autograd_core.demo import lecture_example
+from autograd_core.node import Node
 from autograd_core.viz.formulas import ADJOINT_TERMS
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -24,6 +25,20 @@ def lecture_f(w1: float = 1.5, w2: float = 0.5) -> tuple[Tensor, Tensor, Tensor]
     a = Tensor(w1, requires_grad=True, name="w1", dtype="float64")
     b = Tensor(w2, requires_grad=True, name="w2", dtype="float64")
     return lecture_example(a, b), a, b
+
+
+def lecture_steps(w1: float, w2: float) -> list[float]:
+    """The values z1 ... z10 of the lecture example's trace, worked out by hand."""
+    z1 = 2 * math.pi * w1
+    z2 = z1 / w2
+    z3 = math.sin(z2)
+    z4 = 3 * w1
+    z5 = z4 / w2
+    z6 = 2 * w2
+    z7 = math.exp(z6)
+    z8 = z5 - z7
+    z9 = z3 + z8
+    return [z1, z2, z3, z4, z5, z6, z7, z8, z9, z9 * z8]
 
 
 def trace_rows(text: str) -> dict[str, dict[str, str]]:
@@ -112,10 +127,10 @@ def test_svg_shows_every_node_with_name_op_shape_value_and_gradient(tmp_path):
     # 10 steps, 2 inputs, 3 raw constants (2 pi, 3, 2), and the legend's 6 entries
     assert len(steps) == 10 and len(texts) == 10 + 2 + 3 + 6
     every_line = [line for lines in texts.values() for line in lines]
-    for t, node in enumerate(steps, start=1):
+    for t, (node, value) in enumerate(zip(steps, lecture_steps(1.5, 0.5)), start=1):
         label = next(lines for lines in texts.values() if lines[0].startswith(f"z{t} = "))
         assert label[1] == f"{node._op.name}, scalar"
-        assert float(label[2].removeprefix("value ")) == pytest.approx(node.data.item(), rel=1e-3, abs=1e-12)
+        assert float(label[2].removeprefix("value ")) == pytest.approx(value, rel=1e-3, abs=1e-12)
     for x in (w1, w2):
         label = next(lines for lines in texts.values() if lines[0] == x.name)
         assert label[1] == "input, scalar"
@@ -249,8 +264,9 @@ def test_trace_values_and_adjoints_agree_with_the_engine_and_finite_differences(
     rows = trace_rows(ag.viz.trace(f, precision=12))
     steps = [n for n in ag.topological_order([f]) if n._op is not None]
     engine = ag.grad(f, [w1, w2, *steps], retain_graph=True)
-    for name, node, g in zip(["w1", "w2"] + [f"z{t}" for t in range(1, 11)], [w1, w2, *steps], engine):
-        assert float(rows[name]["value"]) == pytest.approx(node.data.item(), rel=1e-10, abs=1e-12)
+    values = [1.3, 0.7, *lecture_steps(1.3, 0.7)]
+    for name, value, g in zip(["w1", "w2"] + [f"z{t}" for t in range(1, 11)], values, engine):
+        assert float(rows[name]["value"]) == pytest.approx(value, rel=1e-10, abs=1e-12)
         assert float(rows[name]["adjoint dz10/dz_t"]) == pytest.approx(g.item(), rel=1e-10)
 
     def f_of(w: np.ndarray) -> float:
@@ -273,7 +289,8 @@ def test_reverse_view_follows_the_sweep_and_visits_each_node_once():
     assert "adjoint[z8] += adjoint[f] * z9" in text
     terms = re.findall(r"^\s+adjoint\[(\S+)\] \+= .*?\+= (\S+)\s+-> (\S+)$", text, flags=re.M)
     # one term per (step, input requiring grad): counted from the graph itself
-    edges = sum(isinstance(x, Tensor) and x.requires_grad for n in ag.topological_order([f]) if n._op for x in n._inputs)
+    edges = sum(isinstance(x, (Node, Tensor)) and x.requires_grad
+                for n in ag.topological_order([f]) if n._op for x in n._inputs)
     assert len(terms) == edges == 15
     final = {name: float(total) for name, _, total in terms}  # the last total of each node is its adjoint
     dw1, dw2 = ag.grad(f, [w1, w2], retain_graph=True)

@@ -5,8 +5,9 @@ The engine keeps the adjoints of intermediate nodes only while it sweeps (and st
 drawing and the trace; the engine's own sweep takes the nodes newest first, another order in which every use of a
 node comes before the node, so each adjoint is the same sum), calling the same vjp rules from the derivative table
 on numbers, but it keeps every adjoint and every term it adds, and counts its visits. It
-needs the graph's saved values, so it runs before a backward() or after backward(retain_graph=True); it does not
-touch ``.grad`` and does not run hooks.
+needs the graph, so it runs before a backward() or after backward(retain_graph=True); it does not touch ``.grad``
+and does not run hooks. It hands every rule all the values (those the Numbering replays), not only those the graph
+kept.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import unbroadcast
+from ..backward import Vertex, unbroadcast
+from ..node import Node
 from ..tensor import Tensor
 from .numbering import Numbering
 
@@ -25,7 +27,7 @@ from .numbering import Numbering
 class Term:
     """One line of the sweep: step ``node`` adds ``value`` to the adjoint of its input ``i``, making it ``total``."""
 
-    node: Tensor
+    node: Node
     i: int
     value: np.ndarray
     total: np.ndarray
@@ -36,9 +38,9 @@ class Sweep:
     """The result: ``adjoint[node]`` = dz_T/dz_t for every node, the ``terms`` in the order they were added, and
     ``visits[node]``, how often the sweep took each node up (once each, which is why reverse mode is O(T))."""
 
-    adjoint: dict[Tensor, np.ndarray] = field(default_factory=dict)
+    adjoint: dict[Vertex, np.ndarray] = field(default_factory=dict)
     terms: list[Term] = field(default_factory=list)
-    visits: dict[Tensor, int] = field(default_factory=dict)
+    visits: dict[Vertex, int] = field(default_factory=dict)
 
 
 def seed_for(root: Tensor, grad: Any, what: str) -> np.ndarray:
@@ -65,10 +67,11 @@ def reverse_sweep(numbering: Numbering, seed: np.ndarray) -> Sweep:
         g = sweep.adjoint.get(node)
         if node._op is None or g is None:
             continue
+        z, args = numbering.value[node], numbering.input_values(node)
         for i, (x, vjp) in enumerate(zip(node._inputs, node._op.vjps)):
-            if vjp is None or not (isinstance(x, Tensor) and x.requires_grad):
+            if vjp is None or not (isinstance(x, (Node, Tensor)) and x.requires_grad):
                 continue
-            value = np.asarray(unbroadcast(vjp(g, node.data, *node._args, **node._params), x.shape))
+            value = np.asarray(unbroadcast(vjp(g, z, *args, **node._params), x.shape))
             total = value if x not in sweep.adjoint else sweep.adjoint[x] + value
             sweep.adjoint[x] = total
             sweep.terms.append(Term(node, i, value, total))

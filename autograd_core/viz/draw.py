@@ -9,7 +9,9 @@ import graphviz
 
 from ..primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT
 from ..scopes import scope_of
-from ..tensor import Tensor
+from ..backward import Vertex
+from ..node import Node
+from ..tensor import RetainGrad, Tensor
 from .adjoints import reverse_sweep, seed_for
 from .formulas import step_text
 from .numbering import Constant, Numbering
@@ -28,7 +30,7 @@ CONSTANT_STYLE = {"shape": "box", "style": "dashed", "color": "#888888", "fontco
 CUT_STYLE = {"shape": "plaintext", "fontcolor": "#888888"}
 LONGEST_LINE = 48  # characters; a longer formula is cut with "..."
 
-Item = Tensor | Constant  # what one drawn node shows
+Item = Node | Tensor | Constant  # what one drawn node shows: a step, an input, or a constant
 
 
 def _step_style(kind: str) -> dict[str, str]:
@@ -41,11 +43,19 @@ def _label(lines: list[str]) -> str:
     return "\n".join(line.replace("\\", "\\\\") for line in cut)
 
 
-def _inputs_of(numbering: Numbering, node: Tensor) -> list[Item]:
+def _inputs_of(numbering: Numbering, node: Vertex) -> list[Item]:
     """What feeds a drawn step: the graph nodes and constants it was computed from, in argument order."""
     if node._op is None:
         return []
     return [numbering.constant(node, i) or x for i, x in enumerate(node._inputs)]
+
+
+def _stored_grad(node: Vertex) -> Any:
+    """The ``.grad`` kept for a node: an input's own, or that of the Tensor whose ``retain_grad()`` hooked the step."""
+    if isinstance(node, Tensor):
+        return node.grad
+    retained = [h.tensor.grad for h in node._hooks or () if isinstance(h, RetainGrad) and h.tensor.grad is not None]
+    return retained[0] if retained else None
 
 
 def _nearest(numbering: Numbering, max_nodes: int | None) -> list[Item]:
@@ -55,7 +65,7 @@ def _nearest(numbering: Numbering, max_nodes: int | None) -> list[Item]:
     queue: deque[Item] = deque([numbering.root])
     while queue:
         item = queue.popleft()
-        if not isinstance(item, Tensor):
+        if isinstance(item, Constant):
             continue
         for x in _inputs_of(numbering, item):
             if id(x) in seen:
@@ -74,7 +84,7 @@ def _scopes(numbering: Numbering, kept: list[Item]) -> dict[int, str]:
     scope: dict[int, str] = {}
     users: dict[int, set[str | None]] = {}
     for item in kept:
-        if isinstance(item, Tensor) and item._op is not None:
+        if isinstance(item, Node):
             s = scope_of(item)
             if s is not None:
                 scope[id(item)] = s
@@ -151,7 +161,7 @@ def draw_graph(
     ids = {id(item): f"n{k}" for k, item in enumerate(kept)}
     scope = _scopes(numbering, kept) if group_by_module else {}
 
-    graph = graphviz.Digraph(name=numbering.name[root])
+    graph = graphviz.Digraph(name=numbering.name[numbering.root])
     graph.attr(rankdir=rankdir, fontname="Helvetica", labelloc="t")
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", color="#555555", arrowsize="0.7")
@@ -187,18 +197,19 @@ def draw_graph(
             lines = [step_text(numbering, node), f"{node._op.name}, {shape_text(node.shape)}"]
             style = _step_style(node._op.kind)
         if show_data:
-            lines.append(f"value {value_text(node.data, precision)}")
-        if show_grad and node.grad is not None:
-            lines.append(f"grad {value_text(node.grad, precision)}")
+            lines.append(f"value {value_text(numbering.value[node], precision)}")
+        stored = _stored_grad(node)
+        if show_grad and stored is not None:
+            lines.append(f"grad {value_text(stored, precision)}")
         if sweep is not None and node in sweep.adjoint:
             lines.append(f"adjoint {value_text(sweep.adjoint[node], precision)}")
-        if node is root:
+        if node is numbering.root:
             style["penwidth"] = "2.5"
         place(node).node(ids[id(node)], _label(lines), **style)
 
     cut = 0
     for item in kept:
-        if not isinstance(item, Tensor):
+        if isinstance(item, Constant):
             continue
         for x in _inputs_of(numbering, item):
             if id(x) in ids:

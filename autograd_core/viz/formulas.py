@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..node import Node
 from .numbering import Numbering
 
 INFIX = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/", "power": "^", "matmul": "@"}
@@ -90,7 +90,7 @@ def _relevant(name: str, value: Any) -> bool:
     return value is not None and not (name == "keepdims" and value is False)
 
 
-def right_hand_side(numbering: Numbering, node: Tensor) -> str:
+def right_hand_side(numbering: Numbering, node: Node) -> str:
     """h_t(parents) for a step: ``sin(z6)``, ``z7 * z8``, ``sum(z3, axis=1)``, ``z2[0:2]``."""
     op = node._op
     operands = [numbering.operand(node, i) for i in range(len(node._inputs))]
@@ -105,14 +105,14 @@ def right_hand_side(numbering: Numbering, node: Tensor) -> str:
     return f"{op.name}({', '.join(args)})"
 
 
-def step_text(numbering: Numbering, node: Tensor) -> str:
+def step_text(numbering: Numbering, node: Node) -> str:
     """A node's line of the evaluation trace: ``z7 = sin(z6)``, or ``w1 = input`` for an input."""
     if node._op is None:
         return f"{numbering.name[node]} = input"
     return f"{numbering.name[node]} = {right_hand_side(numbering, node)}"
 
 
-def adjoint_term(numbering: Numbering, node: Tensor, i: int) -> str:
+def adjoint_term(numbering: Numbering, node: Node, i: int) -> str:
     """What input ``i`` of ``node`` receives: ``adjoint[z7] * cos(z6)`` (for input z6 of z7 = sin(z6))."""
     operands = [numbering.operand(node, j) for j in range(len(node._inputs))]
     g = f"adjoint[{numbering.name[node]}]"
@@ -122,6 +122,6 @@ def adjoint_term(numbering: Numbering, node: Tensor, i: int) -> str:
     return template.format(*operands, g=g, z=numbering.name[node], xi=operands[i], i=i)
 
 
-def adjoint_step(numbering: Numbering, node: Tensor, i: int) -> str:
+def adjoint_step(numbering: Numbering, node: Node, i: int) -> str:
     """The reverse-sweep line for input ``i`` of ``node``: ``adjoint[z6] += adjoint[z7] * cos(z6)``."""
     return f"adjoint[{numbering.operand(node, i)}] += {adjoint_term(numbering, node, i)}"

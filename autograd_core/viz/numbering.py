@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import topological_order
+from ..backward import Vertex, topological_order
+from ..node import Node
 from ..tensor import Tensor
 from .values import number
 
@@ -43,6 +44,10 @@ class Constant:
     tensor: Tensor | None  # the Tensor, or None for a raw number or array
 
 
+def _is_constant_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor) and not x.requires_grad
+
+
 def _fresh(base: str, taken: set[str]) -> str:
     """``base``, primed until it is not in ``taken``; then taken."""
     name = base
@@ -58,7 +63,7 @@ class Numbering:
     ``order``: the nodes in topological order (inputs before the steps that use them), from
     ``ag.topological_order``. ``inputs``: the leaves that require grad (z_0). ``steps``: the operations, step
     t = 1 ... T being ``steps[t - 1]``. ``name[node]``, ``step[node]`` (0 for inputs): a node's name and t.
-    ``operand(node, i)``: how input i of a step reads (a name, or a constant's label).
+    ``value[node]``: its value z_t. ``operand(node, i)``: how input i of a step reads (a name, or a constant's label).
     """
 
     def __init__(self, root: Tensor, what: str = "viz") -> None:
@@ -66,16 +71,16 @@ class Numbering:
             raise TypeError(f"{what}: expected a Tensor, got {type(root).__name__}")
         if not root.requires_grad:
             raise ValueError(NO_GRAPH.format(what=what))
-        self.root = root
-        self.order: list[Tensor] = topological_order([root])
+        self.root: Vertex = root._vertex
+        self.order: list[Vertex] = topological_order([root])
         self.inputs = [node for node in self.order if node._op is None]
         self.steps = [node for node in self.order if node._op is not None]
-        self.step: dict[Tensor, int] = {node: 0 for node in self.inputs}
+        self.step: dict[Vertex, int] = {node: 0 for node in self.inputs}
         self.step.update({node: t for t, node in enumerate(self.steps, start=1)})
 
         # user names first, so that generated names can step around them
         taken: set[str] = set()
-        self.name: dict[Tensor, str] = {}
+        self.name: dict[Vertex | Tensor, str] = {}
         for node in self.order:
             if node.name is not None:
                 self.name[node] = _fresh(node.name, taken)
@@ -83,7 +88,7 @@ class Numbering:
             if node._inputs is None:
                 raise RuntimeError(FREED.format(what=what, name=self.name.get(node, f"z{self.step[node]}")))
             for x in node._inputs:
-                if isinstance(x, Tensor) and not x.requires_grad and x.name is not None and x not in self.name:
+                if _is_constant_tensor(x) and x.name is not None and x not in self.name:
                     self.name[x] = _fresh(x.name, taken)
         for k, node in enumerate(self.inputs, start=1):
             if node not in self.name:
@@ -99,7 +104,7 @@ class Numbering:
         shared: dict[Tensor, Constant] = {}
         for node in self.steps:
             for i, x in enumerate(node._inputs):
-                if isinstance(x, Tensor) and x.requires_grad:
+                if isinstance(x, Node) or (isinstance(x, Tensor) and x.requires_grad):
                     continue
                 constant = shared.get(x) if isinstance(x, Tensor) else None
                 if constant is None:
@@ -108,6 +113,21 @@ class Numbering:
                     if isinstance(x, Tensor):
                         shared[x] = constant
                 self._constant_of[(id(node), i)] = constant
+
+        # The values z_t. The graph keeps only what the derivative rules read, so the values of the steps are
+        # worked out again here, from the inputs' and constants' values: the forward pass of the trace, replayed.
+        self.value: dict[Vertex, np.ndarray] = {}
+        for node in self.order:
+            if node._op is None:
+                self.value[node] = node.data
+            else:
+                self.value[node] = np.asarray(node._op.forward(*self.input_values(node), **node._params))
+
+    def input_values(self, node: Node) -> list[Any]:
+        """The values of a step's inputs, in argument order: nodes' values and constants as they are."""
+        return [self.value[x] if isinstance(x, Node) or (isinstance(x, Tensor) and x.requires_grad)
+                else x.data if isinstance(x, Tensor) else x
+                for x in node._inputs]
 
     def _new_constant(self, x: Any, taken: set[str]) -> Constant:
         tensor = x if isinstance(x, Tensor) else None
@@ -124,11 +144,11 @@ class Numbering:
         """The number of steps: the output is z_T."""
         return len(self.steps)
 
-    def constant(self, node: Tensor, i: int) -> Constant | None:
+    def constant(self, node: Node, i: int) -> Constant | None:
         """The constant given as input ``i`` of ``node``, or None when that input is a node of the graph."""
         return self._constant_of.get((id(node), i))
 
-    def operand(self, node: Tensor, i: int) -> str:
+    def operand(self, node: Node, i: int) -> str:
         """How input ``i`` of ``node`` reads in a formula: a node's name, or a constant's label."""
         constant = self.constant(node, i)
         if constant is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..node import Node
 from ..tensor import Tensor
 from .adjoints import Sweep, Term, reverse_sweep, seed_for
 from .formulas import adjoint_step, step_text
@@ -33,7 +34,7 @@ def _forward(numbering: Numbering, sweep: Sweep | None, precision: int) -> list[
                         + ([""] if sweep is not None else []))
     for node in numbering.inputs + numbering.steps:  # inputs first, as z0 on the slides: still topological
         row = [str(numbering.step[node]), step_text(numbering, node), shape_text(node.shape),
-               value_text(node.data, precision)]
+               value_text(numbering.value[node], precision)]
         if sweep is not None:
             adjoint = sweep.adjoint.get(node)
             row.append("-" if adjoint is None else value_text(adjoint, precision))
@@ -49,7 +50,7 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
         "each step z adds adjoint[z] * dz/dx to the adjoint of each of its inputs x",
         f"adjoint[{root}] = {value_text(sweep.adjoint[numbering.root], precision)}",
     ]
-    terms_of: dict[Tensor, list[Term]] = {}
+    terms_of: dict[Node, list[Term]] = {}
     for term in sweep.terms:
         terms_of.setdefault(term.node, []).append(term)
     # one table for the whole sweep, so the terms line up from step to step; a step's heading spans the row

@@ -1,0 +1,80 @@
+"""`Node`: one recorded step z_t = h_t(inputs) of the evaluation trace, keeping only what its derivative rules read.
+
+An operation on Tensors returns a new Tensor (the value the user holds) that points to a new node (``t._node``): the
+primitive, the nodes of its inputs and its parameters. The graph is made of nodes; a leaf that requires grad is a
+node of its own, the Tensor itself, since the sweep leaves its gradient there. Nothing in the graph points back to
+an operation's Tensor, so a value that no rule reads is freed as soon as the user lets go of its Tensor, as in
+PyTorch: ``y = (x * 2).sin()`` keeps ``x * 2`` (sin's rule reads its input, cos(x)) but not the value ``x`` * 2
+would have had for a multiply by a constant, whose rule reads only the constant.
+
+What a rule reads is found once, from its code: the parameters (``z``, ``x``, ``y`` ...) that its body loads. A
+node keeps the inputs (and the output z) read by the rules of the inputs that require grad, and None in the places
+of the others.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+from collections.abc import Callable, Sequence
+from itertools import count
+from typing import Any
+
+# Every node and every tensor is numbered when it is made. A node is always made after its inputs, so the numbers
+# order the graph: the backward sweep visits the newest node first and then always finds a node's uses swept.
+next_number = count().__next__
+
+_LOADS = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"}
+
+
+def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]]:
+    """Whether the rule ``rule(g, z, *inputs, **params)`` reads z, and which of the ``inputs`` inputs it reads.
+
+    A rule that takes ``*inputs`` (or is no plain function) reads them all, as far as we can tell.
+    """
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & inspect.CO_VARARGS:
+        return True, (True,) * inputs
+    loaded: set[str] = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in _LOADS:  # LOAD_FAST_LOAD_FAST (3.13) names two variables at once
+            names = instruction.argval
+            loaded.update(names if isinstance(names, tuple) else (names,))
+    parameters = code.co_varnames[: code.co_argcount]  # g, z, then one per input
+    named = [name in loaded for name in parameters[2:]]
+    return len(parameters) > 1 and parameters[1] in loaded, tuple(named + [False] * (inputs - len(named)))
+
+
+class Node:
+    """A step of the graph: ``_op`` applied to ``_inputs`` (nodes, leaf Tensors, or constants) with ``_params``.
+
+    ``_args`` holds the input values its rules read (None elsewhere) and ``_z`` the output if a rule reads it;
+    ``_number`` orders it after its inputs; ``shape`` is the output's; ``name`` is the user's name for it, if any.
+    """
+
+    __slots__ = ("_op", "_inputs", "_args", "_params", "_z", "_number", "_hooks", "shape", "name", "_scope",
+                 "_origin")
+    requires_grad = True  # every node lies on a path from an input that requires grad
+
+    def __init__(
+        self, op: Any, inputs: tuple[Any, ...], args: Sequence[Any], value: Any, params: Any, grads: tuple[bool, ...]
+    ) -> None:
+        keep_z, keep = op.saves(grads)
+        self._op = op
+        self._inputs = inputs
+        self._args = tuple(args) if all(keep) else tuple([a if k else None for a, k in zip(args, keep)])
+        self._params = params
+        self._z = value if keep_z else None
+        self._number = next_number()
+        self._hooks: list[Any] | None = None
+        self.shape: tuple[int, ...] = value.shape
+        self.name: str | None = None
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        """A copy (``copy.deepcopy`` of a Tensor or a model) gets a number of its own, made after its inputs'."""
+        for field, value in state[1].items():
+            setattr(self, field, value)
+        self._number = next_number()
+
+    def __repr__(self) -> str:
+        return f"<node {self._number}: {self._op.name}, shape {self.shape}>"
