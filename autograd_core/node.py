@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dis
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from itertools import count
 from typing import Any
 
@@ -57,17 +57,16 @@ class Node:
     requires_grad = True  # every node lies on a path from an input that requires grad
 
     def __init__(
-        self, op: Any, inputs: tuple[Any, ...], args: Sequence[Any], value: Any, params: Any, grads: tuple[bool, ...]
+        self, op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], z: Any, params: Any, shape: tuple[int, ...]
     ) -> None:
-        keep_z, keep = op.saves(grads)
         self._op = op
         self._inputs = inputs
-        self._args = tuple(args) if all(keep) else tuple([a if k else None for a, k in zip(args, keep)])
+        self._args = args
         self._params = params
-        self._z = value if keep_z else None
+        self._z = z
         self._number = next_number()
         self._hooks: list[Any] | None = None
-        self.shape: tuple[int, ...] = value.shape
+        self.shape = shape
         self.name: str | None = None
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:

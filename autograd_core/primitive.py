@@ -47,7 +47,7 @@ class Primitive:
     at all (comparisons, sign) gives results that never require grad.
     """
 
-    __slots__ = ("name", "kind", "forward", "vjps", "_saves")
+    __slots__ = ("name", "kind", "forward", "vjps", "_plans")
 
     def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None) -> None:
         self.name = name
@@ -55,33 +55,33 @@ class Primitive:
         self.forward = forward
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
-        self._saves: dict[tuple[bool, ...], tuple[bool, tuple[bool, ...]]] = {}
+        self._plans: dict[int, tuple[bool, tuple[int, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
 
-    def saves(self, grads: tuple[bool, ...]) -> tuple[bool, tuple[bool, ...]]:
-        """What a node of this primitive keeps when the inputs flagged in ``grads`` require grad: whether the
-        output z, and which inputs, the rules of those inputs read (worked out once per pattern of flags)."""
-        found = self._saves.get(grads)
+    def plan(self, pattern: int) -> tuple[bool, tuple[int, ...]]:
+        """What a node of this primitive keeps, for a ``pattern`` of inputs that require grad (bit i for input i,
+        then one more bit set after the last input): whether the output z is read by the rules of those inputs,
+        and which inputs none of them reads. Worked out once per pattern, from the rules' code (see ``reads``)."""
+        found = self._plans.get(pattern)
         if found is None:
-            keep_z, keep = False, [False] * len(grads)
-            for i, needed in enumerate(grads):
-                if needed and self.vjps[i] is not None:
-                    rule_z, rule_inputs = reads(self.vjps[i], len(grads))
+            n = pattern.bit_length() - 1
+            keep_z, keep = False, [False] * n
+            for i in range(n):
+                if pattern >> i & 1 and self.vjps[i] is not None:
+                    rule_z, rule_inputs = reads(self.vjps[i], n)
                     keep_z = keep_z or rule_z
                     keep = [k or r for k, r in zip(keep, rule_inputs)]
-            found = self._saves[grads] = (keep_z, tuple(keep))
+            found = self._plans[pattern] = (keep_z, tuple(i for i, k in enumerate(keep) if not k))
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
         traced = False
-        requires_grad = False
         args = []
         for x in inputs:
             if isinstance(x, Tensor):
                 traced = True
-                requires_grad = requires_grad or x.requires_grad
                 args.append(x.data)
             else:
                 args.append(x)
@@ -97,22 +97,33 @@ class Primitive:
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
         node = None
-        if requires_grad and self.vjps and grad_mode.enabled:
-            # the graph's view of the inputs: an operation's result by its node, a leaf or a constant as itself
-            vertices, grads = [], []
+        if self.vjps and grad_mode.enabled:
+            # the graph's view of the inputs: an operation's result by its node, a leaf or a constant as itself;
+            # and which of them require grad, as the bits of ``pattern``
+            vertices = []
+            pattern, bit = 0, 1
             for x in inputs:
                 if isinstance(x, Tensor):
                     vertex = x._node
-                    if vertex is None:
-                        vertices.append(x)
-                        grads.append(x.requires_grad)
-                    else:
+                    if vertex is not None:
                         vertices.append(vertex)
-                        grads.append(True)
+                        pattern |= bit
+                    else:
+                        vertices.append(x)
+                        if x.requires_grad:
+                            pattern |= bit
                 else:
                     vertices.append(x)
-                    grads.append(False)
-            node = Node(self, tuple(vertices), args, value, params, tuple(grads))
+                bit <<= 1
+            if pattern:  # some input requires grad: record the step
+                pattern |= bit
+                keep_z, drop = self._plans.get(pattern) or self.plan(pattern)
+                saved = args
+                if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
+                    saved = args.copy()
+                    for i in drop:
+                        saved[i] = None
+                node = Node(self, tuple(vertices), tuple(saved), value if keep_z else None, params, value.shape)
         out = Tensor._make(value, node)
         if node_observers:
             for observe in node_observers:

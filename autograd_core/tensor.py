@@ -99,11 +99,14 @@ class Tensor:
         t = Tensor.__new__(Tensor)
         t.data = value
         t.grad = None
-        t.requires_grad = node is not None
         t._name = None
         t._node = node
-        t._hooks = None
-        t._number = next_number()
+        if node is None:  # a leaf, which may be made to require grad: then it is a node of the graph itself
+            t.requires_grad = False
+            t._hooks = None
+            t._number = next_number()
+        else:
+            t.requires_grad = True
         return t
 
     # ---- attributes -------------------------------------------------------------------------------------------
