@@ -77,14 +77,27 @@ class Primitive:
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
+        # the inputs' values for numpy; and the graph's view of the inputs (an operation's result by its node, a
+        # leaf or a constant as itself), with the bits of ``pattern`` saying which of them require grad
+        args, vertices = [], []
         traced = False
-        args = []
+        pattern, bit = 0, 1
         for x in inputs:
             if isinstance(x, Tensor):
                 traced = True
                 args.append(x.data)
+                vertex = x._node
+                if vertex is not None:
+                    vertices.append(vertex)
+                    pattern |= bit
+                else:
+                    vertices.append(x)
+                    if x.requires_grad:
+                        pattern |= bit
             else:
                 args.append(x)
+                vertices.append(x)
+            bit <<= 1
         try:
             value = self.forward(*args, **params)
         except ShapeError:
@@ -97,33 +110,14 @@ class Primitive:
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
         node = None
-        if self.vjps and grad_mode.enabled:
-            # the graph's view of the inputs: an operation's result by its node, a leaf or a constant as itself;
-            # and which of them require grad, as the bits of ``pattern``
-            vertices = []
-            pattern, bit = 0, 1
-            for x in inputs:
-                if isinstance(x, Tensor):
-                    vertex = x._node
-                    if vertex is not None:
-                        vertices.append(vertex)
-                        pattern |= bit
-                    else:
-                        vertices.append(x)
-                        if x.requires_grad:
-                            pattern |= bit
-                else:
-                    vertices.append(x)
-                bit <<= 1
-            if pattern:  # some input requires grad: record the step
-                pattern |= bit
-                keep_z, drop = self._plans.get(pattern) or self.plan(pattern)
-                saved = args
-                if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
-                    saved = args.copy()
-                    for i in drop:
-                        saved[i] = None
-                node = Node(self, tuple(vertices), tuple(saved), value if keep_z else None, params, value.shape)
+        if pattern and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
+            keep_z, drop = self._plans.get(pattern | bit) or self.plan(pattern | bit)
+            saved = args
+            if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
+                saved = args.copy()
+                for i in drop:
+                    saved[i] = None
+            node = Node(self, tuple(vertices), tuple(saved), value if keep_z else None, params, value.shape)
         out = Tensor._make(value, node)
         if node_observers:
             for observe in node_observers:
