@@ -155,11 +155,11 @@ def _sweep(
             args, z = node._args, node._z
         params = node._params
         vjps = op.vjps
-        for i, x in enumerate(inputs):
-            if not (isinstance(x, _VERTEX) and x.requires_grad) or (vjp := vjps[i]) is None:
-                continue
+        for i in node._swept:
+            x = inputs[i]
             if within is not None and x not in within:
                 continue
+            vjp = vjps[i]
             gx = vjp(g, z, *args, **params) if params else vjp(g, z, *args)
             if gx.shape != x.shape:  # most rules already give the input's shape: skip the call
                 gx = unbroadcast(gx, x.shape)

@@ -48,19 +48,28 @@ def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]
 class Node:
     """A step of the graph: ``_op`` applied to ``_inputs`` (nodes, leaf Tensors, or constants) with ``_params``.
 
-    ``_args`` holds the input values its rules read (None elsewhere) and ``_z`` the output if a rule reads it;
+    ``_swept`` lists the inputs that required grad when the step was recorded (and have a rule): the sweep passes
+    the adjoint to those alone. ``_args`` holds the input values its rules read (None elsewhere) and ``_z`` the output if a rule reads it;
     ``_number`` orders it after its inputs; ``shape`` is the output's; ``name`` is the user's name for it, if any.
     """
 
-    __slots__ = ("_op", "_inputs", "_args", "_params", "_z", "_number", "_hooks", "shape", "name", "_scope",
-                 "_origin")
+    __slots__ = ("_op", "_inputs", "_swept", "_args", "_params", "_z", "_number", "_hooks", "shape", "name",
+                 "_scope", "_origin")
     requires_grad = True  # every node lies on a path from an input that requires grad
 
     def __init__(
-        self, op: Any, inputs: tuple[Any, ...], args: tuple[Any, ...], z: Any, params: Any, shape: tuple[int, ...]
+        self,
+        op: Any,
+        inputs: tuple[Any, ...],
+        swept: tuple[int, ...],
+        args: tuple[Any, ...],
+        z: Any,
+        params: Any,
+        shape: tuple[int, ...],
     ) -> None:
         self._op = op
         self._inputs = inputs
+        self._swept = swept
         self._args = args
         self._params = params
         self._z = z

@@ -55,25 +55,26 @@ class Primitive:
         self.forward = forward
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
-        self._plans: dict[int, tuple[bool, tuple[int, ...]]] = {}
+        self._plans: dict[int, tuple[tuple[int, ...], bool, tuple[int, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
 
-    def plan(self, pattern: int) -> tuple[bool, tuple[int, ...]]:
-        """What a node of this primitive keeps, for a ``pattern`` of inputs that require grad (bit i for input i,
-        then one more bit set after the last input): whether the output z is read by the rules of those inputs,
-        and which inputs none of them reads. Worked out once per pattern, from the rules' code (see ``reads``)."""
+    def plan(self, pattern: int) -> tuple[tuple[int, ...], bool, tuple[int, ...]]:
+        """How a node of this primitive is recorded, for a ``pattern`` of inputs that require grad (bit i for input
+        i, then one more bit set after the last input): the inputs whose rules the sweep will call, whether those
+        rules read the output z, and which inputs none of them reads. Worked out once per pattern, from the rules'
+        code (see ``reads``)."""
         found = self._plans.get(pattern)
         if found is None:
             n = pattern.bit_length() - 1
+            swept = tuple(i for i in range(n) if pattern >> i & 1 and self.vjps[i] is not None)
             keep_z, keep = False, [False] * n
-            for i in range(n):
-                if pattern >> i & 1 and self.vjps[i] is not None:
-                    rule_z, rule_inputs = reads(self.vjps[i], n)
-                    keep_z = keep_z or rule_z
-                    keep = [k or r for k, r in zip(keep, rule_inputs)]
-            found = self._plans[pattern] = (keep_z, tuple(i for i, k in enumerate(keep) if not k))
+            for i in swept:
+                rule_z, rule_inputs = reads(self.vjps[i], n)
+                keep_z = keep_z or rule_z
+                keep = [k or r for k, r in zip(keep, rule_inputs)]
+            found = self._plans[pattern] = (swept, keep_z, tuple(i for i, k in enumerate(keep) if not k))
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
@@ -111,13 +112,13 @@ class Primitive:
             value = np.asarray(value)
         node = None
         if pattern and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            keep_z, drop = self._plans.get(pattern | bit) or self.plan(pattern | bit)
+            swept, keep_z, drop = self._plans.get(pattern | bit) or self.plan(pattern | bit)
             saved = args
             if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
                 saved = args.copy()
                 for i in drop:
                     saved[i] = None
-            node = Node(self, tuple(vertices), tuple(saved), value if keep_z else None, params, value.shape)
+            node = Node(self, tuple(vertices), swept, tuple(saved), value if keep_z else None, params, value.shape)
         out = Tensor._make(value, node)
         if node_observers:
             for observe in node_observers:
