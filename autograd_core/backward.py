@@ -33,7 +33,6 @@ Vertex = Node | Tensor
 _VERTEX = (Node, Tensor)  # the types to test with isinstance(x, _VERTEX) and x.requires_grad
 
 
-
 def _consumer_counts(roots: Sequence[Vertex]) -> dict[Vertex, int]:
     """For every node below the roots that requires grad: how many recorded uses (edges) it has in the graph."""
     counts = dict.fromkeys(roots, 0)

@@ -1,14 +1,14 @@
 """`Node`: one recorded step z_t = h_t(inputs) of the evaluation trace, keeping only what its derivative rules read.
 
-An operation on Tensors returns a new Tensor (the value the user holds) that points to a new node (``t._node``): the
-primitive, the nodes of its inputs and its parameters. The graph is made of nodes; a leaf that requires grad is a
-node of its own, the Tensor itself, since the sweep leaves its gradient there. Nothing in the graph points back to
-an operation's Tensor, so a value that no rule reads is freed as soon as the user lets go of its Tensor, as in
-PyTorch: ``y = (x * 2).sin()`` keeps ``x * 2`` (sin's rule reads its input, cos(x)) but not the value ``x`` * 2
-would have had for a multiply by a constant, whose rule reads only the constant.
+An operation on Tensors returns a new Tensor (the value the user holds) that points to a new node (``t._node``):
+the primitive, the nodes of its inputs and its parameters. The graph is made of nodes; a leaf that requires grad is
+a node of its own, the Tensor itself, since the sweep leaves its gradient there. Nothing in the graph points back
+to an operation's Tensor, so a value that no rule reads is freed as soon as the user lets go of its Tensor, as in
+PyTorch: ``(x * 2).sin() * 3`` keeps ``x * 2``, because sine's rule reads its input (cos(x)), but not the sine,
+because the rule of a product with 3 reads only the 3.
 
 What a rule reads is found once, from its code: the parameters (``z``, ``x``, ``y`` ...) that its body loads. A
-node keeps the inputs (and the output z) read by the rules of the inputs that require grad, and None in the places
+node keeps the inputs (and the output z) that the rules of its inputs requiring grad read, and None in the places
 of the others.
 """
 
@@ -24,7 +24,6 @@ from typing import Any
 # order the graph: the backward sweep visits the newest node first and then always finds a node's uses swept.
 next_number = count().__next__
 
-_LOADS = {"LOAD_FAST", "LOAD_FAST_CHECK", "LOAD_FAST_AND_CLEAR", "LOAD_FAST_LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE"}
 
 
 def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]]:
@@ -37,7 +36,9 @@ def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]
         return True, (True,) * inputs
     loaded: set[str] = set()
     for instruction in dis.get_instructions(code):
-        if instruction.opname in _LOADS:  # LOAD_FAST_LOAD_FAST (3.13) names two variables at once
+        # LOAD_FAST and its variants in newer Pythons (LOAD_FAST_LOAD_FAST names two variables at once); a
+        # parameter that an inner function uses is loaded as a cell
+        if instruction.opname.startswith("LOAD_FAST") or instruction.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
             names = instruction.argval
             loaded.update(names if isinstance(names, tuple) else (names,))
     parameters = code.co_varnames[: code.co_argcount]  # g, z, then one per input
@@ -48,9 +49,10 @@ def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]
 class Node:
     """A step of the graph: ``_op`` applied to ``_inputs`` (nodes, leaf Tensors, or constants) with ``_params``.
 
-    ``_swept`` lists the inputs that required grad when the step was recorded (and have a rule): the sweep passes
-    the adjoint to those alone. ``_args`` holds the input values its rules read (None elsewhere) and ``_z`` the output if a rule reads it;
-    ``_number`` orders it after its inputs; ``shape`` is the output's; ``name`` is the user's name for it, if any.
+    ``_swept`` lists the inputs that required grad when the step was recorded and have a rule: the sweep passes
+    the adjoint to those alone. ``_args`` holds the input values that their rules read (None elsewhere) and ``_z``
+    the output if a rule reads it. ``_number`` orders the node after its inputs; ``shape`` is the output's;
+    ``name`` is the user's name for it, if any.
     """
 
     __slots__ = ("_op", "_inputs", "_swept", "_args", "_params", "_z", "_number", "_hooks", "shape", "name",

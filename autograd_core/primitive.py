@@ -2,8 +2,8 @@
 
 Calling a primitive on Tensors computes the value with numpy and returns it as a new Tensor; when recording is on
 and some input requires a gradient, that Tensor points to a new graph node (node.py) that remembers the primitive,
-its inputs, its parameters and the values its rules will read. Calling it on
-plain numpy values just returns the numpy result. That second mode is what makes the derivative rules cheap:
+its inputs, its parameters and the values its rules will read. Calling it on plain numpy values just returns the
+numpy result. That second mode is what makes the derivative rules cheap:
 
 * rules are written with primitives and operators (``g * cos(x)``), never with numpy directly;
 * an ordinary backward hands them numpy arrays, so they compute numbers and build nothing;
