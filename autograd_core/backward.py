@@ -30,7 +30,12 @@ from .tensor import RetainGrad, Tensor
 
 # A node of the graph is a Node (an operation's step) or a leaf Tensor; the inputs of a step may also be constants.
 Vertex = Node | Tensor
-_VERTEX = (Node, Tensor)  # the types to test with isinstance(x, _VERTEX) and x.requires_grad
+_VERTEX = (Node, Tensor)
+
+
+def is_vertex(x: Any) -> bool:
+    """Whether an input of a step is a node of the graph (a step, or a leaf that requires grad), not a constant."""
+    return isinstance(x, _VERTEX) and x.requires_grad
 
 
 def _consumer_counts(roots: Sequence[Vertex]) -> dict[Vertex, int]:
@@ -42,7 +47,7 @@ def _consumer_counts(roots: Sequence[Vertex]) -> dict[Vertex, int]:
         if inputs is None:
             continue
         for x in inputs:
-            if isinstance(x, _VERTEX) and x.requires_grad:
+            if is_vertex(x):
                 if x in counts:
                     counts[x] += 1
                 else:
@@ -66,7 +71,7 @@ def topological_order(roots: Sequence[Tensor | Node]) -> list[Vertex]:
         node = ready.pop()
         order.append(node)
         for x in node._inputs or ():
-            if isinstance(x, _VERTEX) and x.requires_grad:
+            if is_vertex(x):
                 waiting[x] -= 1
                 if waiting[x] == 0:
                     ready.append(x)
@@ -198,7 +203,7 @@ def _leading_to(roots: Sequence[Vertex], targets: dict[Vertex, int]) -> tuple[se
     while stack:
         node = stack.pop()
         for x in node._inputs or ():
-            if isinstance(x, _VERTEX) and x.requires_grad:
+            if is_vertex(x):
                 if x in users:
                     users[x].append(node)
                 else:
@@ -347,7 +352,7 @@ def grad(
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
     for x in inputs:
-        if not isinstance(x, _VERTEX) or not x.requires_grad:
+        if not is_vertex(x):
             raise RuntimeError("grad: every input must be a Tensor that requires grad (or a node of the graph)")
     for out in outputs:
         _check_differentiable(out, "grad")

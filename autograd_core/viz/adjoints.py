@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import Vertex, unbroadcast
+from ..backward import Vertex, is_vertex, unbroadcast
 from ..node import Node
 from ..tensor import Tensor
 from .numbering import Numbering
@@ -69,7 +69,7 @@ def reverse_sweep(numbering: Numbering, seed: np.ndarray) -> Sweep:
             continue
         z, args = numbering.value[node], numbering.input_values(node)
         for i, (x, vjp) in enumerate(zip(node._inputs, node._op.vjps)):
-            if vjp is None or not (isinstance(x, (Node, Tensor)) and x.requires_grad):
+            if vjp is None or not is_vertex(x):
                 continue
             value = np.asarray(unbroadcast(vjp(g, z, *args, **node._params), x.shape))
             total = value if x not in sweep.adjoint else sweep.adjoint[x] + value

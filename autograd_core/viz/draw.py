@@ -7,10 +7,10 @@ from typing import Any
 
 import graphviz
 
-from ..primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT
-from ..scopes import scope_of
 from ..backward import Vertex
 from ..node import Node
+from ..primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT
+from ..scopes import scope_of
 from ..tensor import RetainGrad, Tensor
 from .adjoints import reverse_sweep, seed_for
 from .formulas import step_text

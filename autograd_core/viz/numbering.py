@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import Vertex, topological_order
+from ..backward import Vertex, is_vertex, topological_order
 from ..node import Node
 from ..tensor import Tensor
 from .values import number
@@ -80,7 +80,7 @@ class Numbering:
 
         # user names first, so that generated names can step around them
         taken: set[str] = set()
-        self.name: dict[Vertex | Tensor, str] = {}
+        self.name: dict[Vertex, str] = {}  # and constant Tensors with a user name
         for node in self.order:
             if node.name is not None:
                 self.name[node] = _fresh(node.name, taken)
@@ -104,7 +104,7 @@ class Numbering:
         shared: dict[Tensor, Constant] = {}
         for node in self.steps:
             for i, x in enumerate(node._inputs):
-                if isinstance(x, Node) or (isinstance(x, Tensor) and x.requires_grad):
+                if is_vertex(x):
                     continue
                 constant = shared.get(x) if isinstance(x, Tensor) else None
                 if constant is None:
@@ -125,9 +125,12 @@ class Numbering:
 
     def input_values(self, node: Node) -> list[Any]:
         """The values of a step's inputs, in argument order: nodes' values and constants as they are."""
-        return [self.value[x] if isinstance(x, Node) or (isinstance(x, Tensor) and x.requires_grad)
-                else x.data if isinstance(x, Tensor) else x
-                for x in node._inputs]
+        return [self._value_of(x) for x in node._inputs]
+
+    def _value_of(self, x: Any) -> Any:
+        if is_vertex(x):
+            return self.value[x]
+        return x.data if isinstance(x, Tensor) else x
 
     def _new_constant(self, x: Any, taken: set[str]) -> Constant:
         tensor = x if isinstance(x, Tensor) else None
