@@ -25,7 +25,6 @@ from typing import Any
 next_number = count().__next__
 
 
-
 def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]]:
     """Whether the rule ``rule(g, z, *inputs, **params)`` reads z, and which of the ``inputs`` inputs it reads.
 
@@ -42,8 +41,8 @@ def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]
             names = instruction.argval
             loaded.update(names if isinstance(names, tuple) else (names,))
     parameters = code.co_varnames[: code.co_argcount]  # g, z, then one per input
-    named = [name in loaded for name in parameters[2:]]
-    return len(parameters) > 1 and parameters[1] in loaded, tuple(named + [False] * (inputs - len(named)))
+    named = [name in loaded for name in parameters[2:]]  # an input without a parameter of its own is not read
+    return len(parameters) > 1 and parameters[1] in loaded, tuple((named + [False] * inputs)[:inputs])
 
 
 class Node:
