@@ -218,17 +218,13 @@ def _leading_to(roots: Sequence[Vertex], targets: dict[Vertex, int]) -> tuple[se
             if user not in within:
                 within.add(user)
                 up.append(user)
-    ends = {t for t in targets if t in within and not any(x in within for x in _tensor_inputs(t))}
+    ends = {t for t in targets if t in within and not any(is_vertex(x) and x in within for x in t._inputs or ())}
     return within, ends
 
 
 def _freed(node: Vertex) -> bool:
     """A node whose inputs an earlier sweep let go of; kept in the sweep, so that reaching it raises an error."""
     return node._op is not None and node._inputs is None
-
-
-def _tensor_inputs(node: Vertex) -> list[Vertex]:
-    return [x for x in node._inputs or () if isinstance(x, _VERTEX)]
 
 
 def _run_hooks(node: Vertex, g: Any, create_graph: bool) -> Any:

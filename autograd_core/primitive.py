@@ -112,7 +112,8 @@ class Primitive:
             value = np.asarray(value)
         node = None
         if pattern and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            swept, keep_z, drop = self._plans.get(pattern | bit) or self.plan(pattern | bit)
+            pattern |= bit  # the end marker: the plan needs the number of inputs too
+            swept, keep_z, drop = self._plans.get(pattern) or self.plan(pattern)
             saved = args
             if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
                 saved = args.copy()
