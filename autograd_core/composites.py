@@ -15,23 +15,10 @@ from .primitive import ShapeError
 from .tensor import Axis, Tensor, as_tensor
 
 
-def _count(shape: tuple[int, ...], axis: Axis) -> int:
-    """How many entries a reduction over ``axis`` combines into one."""
-    if axis is None:
-        return math.prod(shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return math.prod(shape[a] for a in axes)
-
-
-def mean(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """sum(x) / N over ``axis``."""
-    return P.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
-
-
 def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """sum((x - mean(x))^2) / (N - ddof) over ``axis``."""
-    d = x - mean(x, axis, keepdims=True)
-    return P.sum(d * d, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - ddof)
+    d = x - P.mean(x, axis=axis, keepdims=True)
+    return P.sum(d * d, axis=axis, keepdims=keepdims) / (P.count(x.shape, axis) - ddof)
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:

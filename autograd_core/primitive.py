@@ -78,14 +78,17 @@ class Primitive:
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
+        for x in inputs:
+            if isinstance(x, Tensor):
+                break
+        else:  # numbers only, as in the rules of an ordinary backward: numpy's result, and no graph
+            return self.forward(*inputs, **params)
         # the inputs' values for numpy; and the graph's view of the inputs (an operation's result by its node, a
         # leaf or a constant as itself), with the bits of ``pattern`` saying which of them require grad
         args, vertices = [], []
-        traced = False
         pattern, bit = 0, 1
         for x in inputs:
             if isinstance(x, Tensor):
-                traced = True
                 args.append(x.data)
                 vertex = x._node
                 if vertex is not None:
@@ -106,8 +109,6 @@ class Primitive:
         except (ValueError, IndexError) as err:
             # numpy's message names the shapes; say which of our operations it came from
             raise type(err)(f"{self.name}: {err}") from None
-        if not traced:
-            return value
         if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
         node = None

@@ -44,14 +44,32 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def count(shape: tuple[int, ...], axis: Any) -> int:
+    """How many entries a reduction over ``axis`` combines into one."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
+
+
 def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
-    if not keepdims:
+    if not keepdims and axis is not None:  # (a sum over every axis is 0-d, and broadcasts as it is)
         g = reshape(g, shape=_kept_shape(x.shape, axis))
     return broadcast_to(g, shape=x.shape)  # every summand gets the adjoint of the sum
 
 
 # np.add.reduce is what np.sum calls, without np.sum's Python wrapper (which costs as much as summing 1,000 floats)
 sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp)  # noqa: A001  (the table uses numpy's names)
+
+
+def _mean(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    x = np.asarray(x)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count(x.shape, axis)
+
+
+# sum / N, one node rather than two: every mean-reduced loss and every normalisation layer records one
+mean = Primitive("mean", AFFINE, _mean,
+                 lambda g, z, x, *, axis, keepdims: _sum_vjp(g / count(x.shape, axis), None, x, axis=axis,
+                                                             keepdims=keepdims))
 
 
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -109,6 +127,26 @@ getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
 
 scatter = Primitive("scatter", AFFINE, _scatter,
                     lambda g, z, src, *, shape, index: getitem(g, index=index))
+
+
+def _nll_loss(x: Any, *, index: Any, reduction: str) -> Any:
+    picked = np.asarray(x)[index]
+    if reduction == "none":
+        return -picked
+    total = -np.add.reduce(picked, axis=None)
+    return total / picked.size if reduction == "mean" else total
+
+
+def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        g = g / np.broadcast(*index).size  # the number of samples
+    return scatter(-g, shape=x.shape, index=index)  # a summed loss's g (0-d) goes to every picked entry
+
+
+# The negative log-likelihood of log-probabilities x: -x[index], where ``index`` picks each sample's target class,
+# then averaged ("mean"), added ("sum") or left per sample ("none"). An affine map, one node instead of three (a
+# pick, a negation and a mean) under every classifier's loss: log_softmax followed by this is cross-entropy.
+nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp)
 
 
 def _concatenate_vjp(i: int, g: Any, z: Any, *xs: Any, axis: int) -> Any:
@@ -205,7 +243,9 @@ def _linear(x: Any, w: Any, b: Any = None) -> np.ndarray:
 
 def _linear_vjp_w(g: Any, z: Any, x: Any, w: Any, b: Any = None) -> Any:
     """dL/dW = G^T X, summed over every leading (batch) axis: (out, in), laid out as W is."""
-    return matmul(reshape(g, shape=(-1, w.shape[0])).mT, reshape(x, shape=(-1, w.shape[1])))
+    if x.ndim != 2:  # one input vector, or several batch axes: as one batch of rows
+        g, x = reshape(g, shape=(-1, w.shape[0])), reshape(x, shape=(-1, w.shape[1]))
+    return matmul(g.mT, x)
 
 
 # x W^T + b, a layer's product with its (out, in) weight, and its bias if given. The same as
@@ -316,7 +356,9 @@ def finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
     infinite maximum it is 0, so that inf - inf never occurs.
     """
     m = np.maximum.reduce(x, axis=axis, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)
+    if np.isfinite(np.add.reduce(m, axis=None)):  # every maximum finite: the usual case, tested in one sum
+        return m
+    return np.where(np.isfinite(m), m, 0)  # (or the sum overflowed: then this is right too, only slower)
 
 
 def _log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
@@ -338,6 +380,7 @@ log_softmax = Primitive("log_softmax", COMPOSITE, _log_softmax,
 # z = softmax(x): dz_i/dx_j = z_i ([i = j] - z_j), so the vjp is z * (g - sum(g * z)).
 softmax = Primitive("softmax", COMPOSITE, _softmax,
                     lambda g, z, x, *, axis: z * (g - sum(g * z, axis=axis, keepdims=True)))
+
 
 # Comparisons give boolean tensors that carry no gradient.
 less = Primitive("less", COMPOSITE, np.less)

@@ -393,8 +393,8 @@ class Tensor:
         return P.sum(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Mean over ``axis``."""
-        return C.mean(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+        """Mean sum(x) / N over ``axis``, N being the number of entries each mean combines."""
+        return P.mean(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
 
     def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
         """Largest entry over ``axis`` (values only); ties share the gradient evenly."""

@@ -267,7 +267,7 @@ def nll_loss(input: Tensor, target: Tensor | np.ndarray, reduction: str = "mean"
     """-input[n, target[n]]: input holds log-probabilities (C,), (N, C) or (N, C, d...), target class indices."""
     check_reduction("nll_loss", reduction)
     index = _class_index("nll_loss", input, _integer_target("nll_loss", target))
-    return _reduce(-input[index], reduction)
+    return P.nll_loss(as_tensor(input), index=index, reduction=reduction)
 
 
 def cross_entropy(
@@ -292,10 +292,10 @@ def cross_entropy(
             probs = probs * (1 - label_smoothing) + label_smoothing / classes
         return _reduce(-(probs * log_p).sum(axis=axis), reduction)
     index = _class_index("cross_entropy", input, _integer_target("cross_entropy", target))
-    loss = -log_p[index]
-    if label_smoothing:
-        loss = loss * (1 - label_smoothing) - log_p.sum(axis=axis) * (label_smoothing / classes)
-    return _reduce(loss, reduction)
+    if not label_smoothing:
+        return P.nll_loss(log_p, index=index, reduction=reduction)
+    loss = P.nll_loss(log_p, index=index, reduction="none")
+    return _reduce(loss * (1 - label_smoothing) - log_p.sum(axis=axis) * (label_smoothing / classes), reduction)
 
 
 def _clamped_log(p: Tensor) -> Tensor:

@@ -61,6 +61,11 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: (lambda x: P.sum(x, axis=(0, 2), keepdims=True), (normal(r, 2, 3, 2),)),
         lambda r: (lambda x: P.sum(x, axis=-1, keepdims=False), (normal(r, 2, 3),)),
     ],
+    "mean": [
+        lambda r: (lambda x: P.mean(x, axis=None, keepdims=False), (normal(r, 2, 3),)),
+        lambda r: (lambda x: P.mean(x, axis=(0, 2), keepdims=True), (normal(r, 2, 3, 2),)),
+        lambda r: (lambda x: P.mean(x, axis=-1, keepdims=False), (normal(r, 2, 3),)),
+    ],
     "broadcast_to": [lambda r: (lambda x: P.broadcast_to(x, shape=(2, 3, 4)), (normal(r, 3, 1),))],
     "reshape": [lambda r: (lambda x: P.reshape(x, shape=(3, -1)), (normal(r, 2, 3),))],
     "transpose": [lambda r: (lambda x: P.transpose(x, axes=(2, 0, 1)), (normal(r, 2, 3, 2),))],
@@ -73,6 +78,13 @@ RECIPES: dict[str, list[Recipe]] = {
     "scatter": [
         lambda r: (lambda s: P.scatter(s, shape=(4, 2), index=np.array([1, 3])), (normal(r, 2, 2),)),
         lambda r: (lambda s: P.scatter(s, shape=(3,), index=np.array([0, 0, 2])), (normal(r, 3),)),
+    ],
+    "nll_loss": [
+        lambda r: (lambda x: P.nll_loss(x, index=(np.arange(3), np.array([1, 0, 3])), reduction="mean"), (normal(r, 3, 4),)),
+        lambda r: (lambda x: P.nll_loss(x, index=(np.arange(3), np.array([1, 1, 3])), reduction="none"), (normal(r, 3, 4),)),
+        lambda r: (lambda x: P.nll_loss(x, index=(np.array(2),), reduction="sum"), (normal(r, 4),)),  # one sample
+        lambda r: (lambda x: P.nll_loss(x, index=(np.arange(2)[:, None], np.array([[0, 2], [1, 1]]), np.arange(2)),
+                                        reduction="mean"), (normal(r, 2, 3, 2),)),  # (N, C, d): a class per position
     ],
     "concatenate": [
         lambda r: (lambda a, b, c: P.concatenate(a, b, c, axis=1), (normal(r, 2, 1), normal(r, 2, 3), normal(r, 2, 2))),

@@ -130,6 +130,10 @@ CASES = [
     Case("softmax", lambda a: a.softmax(), lambda a: a.softmax(-1), [(3, 4)]),
     Case("softmax_dim0", lambda a: a.softmax(dim=0), lambda a: a.softmax(0), [(3, 4)]),
     Case("log_softmax", lambda a: a.log_softmax(axis=1), lambda a: a.log_softmax(1), [(3, 4)]),
+    Case("nll_loss", lambda a: P.nll_loss(a, index=(np.arange(3), IDX[:3]), reduction="mean"),
+         lambda a: TF.nll_loss(a, torch.from_numpy(IDX[:3])), [(3, 4)]),
+    Case("nll_loss_none", lambda a: P.nll_loss(a, index=(np.arange(3), IDX[:3]), reduction="none"),
+         lambda a: TF.nll_loss(a, torch.from_numpy(IDX[:3]), reduction="none"), [(3, 4)]),
     Case("function_forms", lambda a: ag.tanh(ag.exp(a) * ag.sum(a, axis=0)), lambda a: torch.tanh(a.exp() * a.sum(0)), [(3, 4)]),
 ]
 

@@ -34,6 +34,8 @@ def alive(ref: weakref.ref) -> bool:
         (primitives.tanh, 0, True, (False,)),  # 1 - z^2
         (primitives.divide, 1, True, (False, True)),  # -z / y
         (primitives.log_softmax, 0, True, (False,)),  # g - exp(z) sum(g)
+        (primitives.nll_loss, 0, False, (True,)),  # -g at the picked places: reads x for its shape
+        (primitives.mean, 0, False, (True,)),  # g / N spread over x's shape: reads x for its shape
         (primitives.linear, 0, False, (False, True)),  # g W, called without a bias
         (primitives.linear, 0, False, (False, True, False)),  # g W, with a bias
     ],
