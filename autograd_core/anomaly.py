@@ -7,10 +7,8 @@ computes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import traceback
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -50,15 +48,16 @@ class detect_anomaly:
         primitive.node_observers.remove(check_forward)
 
 
-@contextlib.contextmanager
-def sweeping() -> Iterator[None]:
+class sweeping:
     """Around a reverse sweep: a non-finite value that a derivative rule records under ``create_graph`` is reported
     by `check_backward` as that rule's gradient, rather than as a forward value of some operation inside it."""
-    global _sweeps
-    _sweeps += 1
-    try:
-        yield
-    finally:
+
+    def __enter__(self) -> None:
+        global _sweeps
+        _sweeps += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _sweeps
         _sweeps -= 1
 
 

@@ -89,8 +89,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
-    if stretched:  # axes of length 1 that were copied out: summed, and kept at length 1
+    if g_shape[lead:] != shape:  # axes of length 1 that were copied out: summed, and kept at length 1
+        stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
         g = sum(g, axis=stretched, keepdims=True)
     return sum(g, axis=tuple(range(lead)), keepdims=False) if lead else g  # new leading axes: summed away
 
@@ -291,7 +291,7 @@ def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
                 f"{what}: grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{output.shape}, so pass a gradient of that shape"
             )
-        seed = np.ones_like(output.data)
+        seed = np.ones(output.shape, output.dtype)
     else:
         seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=output.dtype)
         if seed.shape != output.shape:

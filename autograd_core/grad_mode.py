@@ -41,11 +41,11 @@ class _GradMode:
         self._saved: list[bool] = []  # a stack, so that one instance may be entered again while active
 
     def __enter__(self) -> None:
-        self._saved.append(is_grad_enabled())
-        set_grad_enabled(self.enabled)
+        self._saved.append(state.enabled)
+        state.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._saved.pop())
+        state.enabled = self._saved.pop()
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)

@@ -14,6 +14,22 @@ from .tensor import Tensor
 _stack: list[str] = []
 
 
+def enter(name: str) -> None:
+    """Open the scope ``name`` inside the current one; every ``enter`` is matched by a ``leave``."""
+    if _stack:
+        _stack.append(f"{_stack[-1]}.{name}")
+    else:
+        _stack.append(name)
+        primitive.node_observers.append(_record)
+
+
+def leave() -> None:
+    """Close the innermost scope."""
+    _stack.pop()
+    if not _stack:
+        primitive.node_observers.remove(_record)
+
+
 class name_scope:
     """Context manager: nodes made inside record ``name`` (joined to any enclosing scope with ".")."""
 
@@ -21,14 +37,10 @@ class name_scope:
         self.name = name
 
     def __enter__(self) -> None:
-        _stack.append(f"{_stack[-1]}.{self.name}" if _stack else self.name)
-        if len(_stack) == 1:
-            primitive.node_observers.append(_record)
+        enter(self.name)
 
     def __exit__(self, *exc: object) -> None:
-        _stack.pop()
-        if not _stack:
-            primitive.node_observers.remove(_record)
+        leave()
 
 
 def _record(tensor: Any, op: Any, args: list[Any]) -> None:
