@@ -112,10 +112,11 @@ def _is_basic(index: Any) -> bool:
     return not any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype != bool for p in parts)
 
 
-def _scatter(g: Any, shape: tuple[int, ...], index: Any) -> np.ndarray:
-    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of ``x[index]``. Repeated indices add up."""
+def _scatter(g: Any, shape: tuple[int, ...], index: Any, unique: bool = False) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of ``x[index]``. Repeated indices add up;
+    ``unique=True`` says that the index selects each entry at most once, so that assignment can do the adding."""
     out = np.zeros(shape, dtype=np.result_type(g))
-    if _is_basic(index):
+    if unique or _is_basic(index):
         out[index] = g
     else:
         np.add.at(out, index, g)
@@ -126,7 +127,7 @@ getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
                     lambda g, z, x, *, index: scatter(g, shape=x.shape, index=index))
 
 scatter = Primitive("scatter", AFFINE, _scatter,
-                    lambda g, z, src, *, shape, index: getitem(g, index=index))
+                    lambda g, z, src, *, shape, index, unique=False: getitem(g, index=index))
 
 
 def _nll_loss(x: Any, *, index: Any, reduction: str) -> Any:
@@ -140,7 +141,8 @@ def _nll_loss(x: Any, *, index: Any, reduction: str) -> Any:
 def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
     if reduction == "mean":
         g = g / np.broadcast(*index).size  # the number of samples
-    return scatter(-g, shape=x.shape, index=index)  # a summed loss's g (0-d) goes to every picked entry
+    # a summed loss's g (0-d) goes to every picked entry; each sample picks one entry, so no entry twice
+    return scatter(-g, shape=x.shape, index=index, unique=True)
 
 
 # The negative log-likelihood of log-probabilities x: -x[index], where ``index`` picks each sample's target class,

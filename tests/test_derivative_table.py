@@ -78,6 +78,8 @@ RECIPES: dict[str, list[Recipe]] = {
     "scatter": [
         lambda r: (lambda s: P.scatter(s, shape=(4, 2), index=np.array([1, 3])), (normal(r, 2, 2),)),
         lambda r: (lambda s: P.scatter(s, shape=(3,), index=np.array([0, 0, 2])), (normal(r, 3),)),
+        lambda r: (lambda s: P.scatter(s, shape=(3, 2), index=(np.array([0, 2]), np.array([1, 0])), unique=True),
+                   (normal(r, 2),)),  # each entry at most once: assignment
     ],
     "nll_loss": [
         lambda r: (lambda x: P.nll_loss(x, index=(np.arange(3), np.array([1, 0, 3])), reduction="mean"), (normal(r, 3, 4),)),
