@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import primitives as P
 from .primitive import ShapeError
 from .tensor import Axis, Tensor, as_tensor
@@ -21,9 +23,21 @@ def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> 
     return P.sum(d * d, axis=axis, keepdims=keepdims) / (P.count(x.shape, axis) - ddof)
 
 
+def _finite_max(x: np.ndarray, axis: Axis) -> np.ndarray:
+    """The maximum along ``axis`` (kept dims), 0 where it is infinite: the shift that keeps exp from overflowing.
+
+    logsumexp(x - m) + m is logsumexp(x) for every constant m, so the shift needs no derivative; at an infinite
+    maximum it is 0, so that inf - inf never occurs (the logsumexp of a row of -inf is -inf, not NaN).
+    """
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    if np.isfinite(np.add.reduce(m, axis=None)):  # every maximum finite: the usual case, tested in one sum
+        return m
+    return np.where(np.isfinite(m), m, 0)  # (or the sum overflowed: then this is right too, only slower)
+
+
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m): no term exceeds 1, so nothing overflows."""
-    m = P.finite_max(x.data, axis)
+    m = _finite_max(x.data, axis)
     s = P.sum(P.exp(x - m), axis=axis, keepdims=keepdims)
     return P.log(s) + (m if keepdims else m.reshape(s.shape))
 

@@ -351,25 +351,15 @@ amax = Primitive("max", COMPOSITE, np.maximum.reduce, _extremum_vjp)
 amin = Primitive("min", COMPOSITE, np.minimum.reduce, _extremum_vjp)
 
 
-def finite_max(x: np.ndarray, axis: Any) -> np.ndarray:
-    """The maximum along ``axis`` (kept dims), 0 where it is infinite: the shift that keeps exp from overflowing.
-
-    Softmax is unchanged by subtracting a constant from every entry, so the shift needs no derivative; at an
-    infinite maximum it is 0, so that inf - inf never occurs.
-    """
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
-    if np.isfinite(np.add.reduce(m, axis=None)):  # every maximum finite: the usual case, tested in one sum
-        return m
-    return np.where(np.isfinite(m), m, 0)  # (or the sum overflowed: then this is right too, only slower)
-
-
+# Both shift by the maximum (unlike logsumexp, see composites.py: a row whose maximum is infinite has no finite
+# softmax, and comes out NaN, as PyTorch's does).
 def _log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
-    shifted = x - finite_max(x, axis)  # no term of the sum exceeds exp(0) = 1
+    shifted = x - np.maximum.reduce(x, axis=axis, keepdims=True)  # no term of the sum exceeds exp(0) = 1
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
-    e = np.exp(x - finite_max(x, axis))  # the largest term is 1, so the sum is at least 1
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))  # the largest term is 1: the sum is at least 1
     return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 

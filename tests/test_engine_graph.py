@@ -286,6 +286,17 @@ def test_logsumexp_of_all_minus_infinity_is_minus_infinity_not_nan() -> None:
         assert x.logsumexp().item() == -np.inf
 
 
+def test_softmax_family_with_infinite_logits_matches_torch() -> None:
+    """-inf entries (masked classes) beside a finite maximum are exact zeros of softmax; a row of -inf or with a
+    +inf entry has no finite softmax, and both libraries give NaN there."""
+    x = np.array([[-np.inf, 1.0, 2.0], [-np.inf, -np.inf, -np.inf], [np.inf, 1.0, 0.0]])
+    with np.errstate(invalid="ignore"):
+        for ours, theirs in ((Tensor(x).softmax(axis=1), torch.softmax(torch.from_numpy(x), 1)),
+                             (Tensor(x).log_softmax(axis=1), torch.log_softmax(torch.from_numpy(x), 1))):
+            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)  # NaN where NaN too
+    assert Tensor(x[:1]).softmax(axis=1).data[0, 0] == 0.0
+
+
 @pytest.mark.parametrize("value", [1000.0, -1000.0])
 def test_sigmoid_and_softplus_stay_finite_at_extremes(value: float) -> None:
     for dtype in (np.float32, np.float64):
