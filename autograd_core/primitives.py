@@ -373,7 +373,6 @@ log_softmax = Primitive("log_softmax", COMPOSITE, _log_softmax,
 softmax = Primitive("softmax", COMPOSITE, _softmax,
                     lambda g, z, x, *, axis: z * (g - sum(g * z, axis=axis, keepdims=True)))
 
-
 # Comparisons give boolean tensors that carry no gradient.
 less = Primitive("less", COMPOSITE, np.less)
 less_equal = Primitive("less_equal", COMPOSITE, np.less_equal)
