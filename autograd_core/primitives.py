@@ -145,9 +145,10 @@ def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
     return scatter(-g, shape=x.shape, index=index, unique=True)
 
 
-# The negative log-likelihood of log-probabilities x: -x[index], where ``index`` picks each sample's target class,
-# then averaged ("mean"), added ("sum") or left per sample ("none"). An affine map, one node instead of three (a
-# pick, a negation and a mean) under every classifier's loss: log_softmax followed by this is cross-entropy.
+# The negative log-likelihood of log-probabilities x: -x[index], where ``index`` (a tuple of integer arrays, one
+# per axis of x, as nn.functional builds it) picks each sample's target class, then averaged ("mean"), added
+# ("sum") or left per sample ("none"). An affine map, one node instead of three (a pick, a negation and a mean)
+# under every classifier's loss: log_softmax followed by this is cross-entropy.
 nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp)
 
 
