@@ -117,7 +117,8 @@ def _sweep(
     # the others in a heap. Every use of a node was made after the node, so by the time the node's turn comes,
     # every use has been swept and its adjoint is complete. A node starts waiting when the first share of its
     # adjoint arrives: nodes no derivative reaches are never visited. (Along a chain one node waits at a time, so
-    # keeping the newest out of the heap means a chain never touches the heap.)
+    # keeping the newest out of the heap means a chain never touches the heap.) A leaf without hooks does not
+    # wait at all: its .grad is a sum, so each share is added to it as it arrives.
     within = ends = None
     if capture is not None:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
         within, ends = _leading_to(roots, capture)
@@ -169,6 +170,9 @@ def _sweep(
                 gx = unbroadcast(gx, x.shape)
             if check:
                 anomaly.check_backward(node, i, gx)
+            if x._op is None and capture is None and not x._hooks:
+                _accumulate(x, gx)
+                continue
             previous = adjoints.get(x)
             if previous is None:
                 adjoints[x] = gx

@@ -37,6 +37,22 @@ def test_hook_returning_none_observes_only():
     np.testing.assert_allclose(x.grad, 3 * np.exp(X), rtol=1e-15)
 
 
+def test_a_leaf_used_several_times_gets_the_sum_and_its_hook_sees_the_sum_once():
+    (x, xt), seen, seen_t = both(), [], []
+    x.register_hook(lambda g: seen.append(g.data.copy()))
+    xt.register_hook(lambda g: seen_t.append(g.numpy().copy()))
+    (x.sin() * x + x.exp()).sum().backward()
+    (xt.sin() * xt + xt.exp()).sum().backward()
+    assert len(seen) == len(seen_t) == 1
+    np.testing.assert_allclose(seen[0], seen_t[0], rtol=1e-15)
+    y, yt = both()  # no hook: the sweep adds each share to .grad as it comes; twice, so .grad accumulates too
+    for _ in range(2):
+        (y.sin() * y + y.exp()).sum().backward()
+        (yt.sin() * yt + yt.exp()).sum().backward()
+    np.testing.assert_allclose(y.grad, yt.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(y.grad, 2 * (np.cos(X) * X + np.sin(X) + np.exp(X)), rtol=1e-14)
+
+
 def test_hooks_run_in_order_and_a_handle_removes_one():
     (x, xt) = both()
     handles = []
