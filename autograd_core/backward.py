@@ -118,11 +118,12 @@ def _sweep(
     # every use has been swept and its adjoint is complete. A node starts waiting when the first share of its
     # adjoint arrives: nodes no derivative reaches are never visited. (Along a chain one node waits at a time, so
     # keeping the newest out of the heap means a chain never touches the heap.) A leaf without hooks does not
-    # wait at all: its .grad is a sum, so each share is added to it as it arrives.
+    # wait in the heap at all: nothing is swept below it, so its shares are summed apart and stored at the end.
     within = ends = None
     if capture is not None:  # as torch.autograd.grad: sweep (and free) only what lies between the roots and the inputs
         within, ends = _leading_to(roots, capture)
     adjoints: dict[Vertex, Any] = {}
+    leaves: dict[Tensor, Any] = {}  # the gradients of leaves without hooks, which nothing in the sweep waits for
     waiting: list[tuple[int, Vertex]] = []
     for root, seed in zip(roots, seeds):
         if root in adjoints:
@@ -170,8 +171,9 @@ def _sweep(
                 gx = unbroadcast(gx, x.shape)
             if check:
                 anomaly.check_backward(node, i, gx)
-            if x._op is None and capture is None and not x._hooks:
-                _accumulate(x, gx)
+            if x._op is None and capture is None and not x._hooks:  # a leaf: summed apart, stored at the end
+                previous = leaves.get(x)
+                leaves[x] = gx if previous is None else previous + gx
                 continue
             previous = adjoints.get(x)
             if previous is None:
@@ -188,6 +190,9 @@ def _sweep(
                 adjoints[x] = previous + gx
         if not retain_graph:
             node._inputs = node._args = node._z = None
+    while leaves:
+        leaf, g = leaves.popitem()  # popped, so that _accumulate can see the sweep no longer holds g
+        _accumulate(leaf, g)
     return captured
 
 
