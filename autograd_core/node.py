@@ -24,6 +24,10 @@ from typing import Any
 # order the graph: the backward sweep visits the newest node first and then always finds a node's uses swept.
 next_number = count().__next__
 
+# The innermost name scope open while nodes are made ("encoder.fc1"), or None outside every scope. scopes.py keeps
+# it current and each new node records it, so that a drawing can box the nodes each layer made.
+scope: str | None = None
+
 
 def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]]:
     """Whether the rule ``rule(g, z, *inputs, **params)`` reads z, and which of the ``inputs`` inputs it reads.
@@ -78,6 +82,7 @@ class Node:
         self._hooks: list[Any] | None = None
         self.shape = shape
         self.name: str | None = None
+        self._scope = scope
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
         """A copy (``copy.deepcopy`` of a Tensor or a model) gets a number of its own, made after its inputs'."""

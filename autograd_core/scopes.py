@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import primitive
+from . import node
 from .tensor import Tensor
 
 _stack: list[str] = []
@@ -16,18 +16,14 @@ _stack: list[str] = []
 
 def enter(name: str) -> None:
     """Open the scope ``name`` inside the current one; every ``enter`` is matched by a ``leave``."""
-    if _stack:
-        _stack.append(f"{_stack[-1]}.{name}")
-    else:
-        _stack.append(name)
-        primitive.node_observers.append(_record)
+    node.scope = name if node.scope is None else f"{node.scope}.{name}"
+    _stack.append(node.scope)
 
 
 def leave() -> None:
     """Close the innermost scope."""
     _stack.pop()
-    if not _stack:
-        primitive.node_observers.remove(_record)
+    node.scope = _stack[-1] if _stack else None
 
 
 class name_scope:
@@ -43,16 +39,11 @@ class name_scope:
         leave()
 
 
-def _record(tensor: Any, op: Any, args: list[Any]) -> None:
-    if tensor._node is not None:
-        tensor._node._scope = _stack[-1]
-
-
-def scope_of(node: Any) -> str | None:
-    """The innermost scope the node (or the Tensor's node) was made in, or None."""
-    return getattr(node._node if isinstance(node, Tensor) else node, "_scope", None)
+def scope_of(vertex: Any) -> str | None:
+    """The innermost scope the node (or the Tensor's node) was made in, or None (always for a leaf)."""
+    return getattr(vertex._node if isinstance(vertex, Tensor) else vertex, "_scope", None)
 
 
 def current_scope() -> str | None:
     """The path of the innermost open scope ("encoder.fc1"), or None outside every scope."""
-    return _stack[-1] if _stack else None
+    return node.scope

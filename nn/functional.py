@@ -30,7 +30,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def relu(input: Tensor) -> Tensor:
     """max(x, 0); the derivative at 0 is taken as 0."""
-    return as_tensor(input).relu()
+    return P.relu(as_tensor(input))
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:

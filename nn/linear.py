@@ -40,13 +40,17 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        try:
+            return F.linear(x, self.weight, self.bias)
+        except ShapeError:  # the input is checked only once it failed: a layer's call is the hot path of training
+            shape = np.shape(x.data if isinstance(x, Tensor) else x)
+            if shape and shape[-1] == self.in_features:
+                raise
             where = current_scope() or type(self).__name__
             raise ShapeError(
                 f"Linear layer {where!r} ({self.extra_repr()}): expected input with last dimension "
-                f"in_features = {self.in_features}, got input of shape {x.shape} (width {x.shape[-1] if x.ndim else 'none'})"
-            )
-        return F.linear(x, self.weight, self.bias)
+                f"in_features = {self.in_features}, got input of shape {shape} (width {shape[-1] if shape else 'none'})"
+            ) from None
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
