@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import floor
 from .harness import Contender, Workload
 
 CHAIN_OPS = 1000  # sin and multiply, alternating
@@ -93,6 +94,7 @@ def chain_workload() -> Workload:
         contenders=[
             Contender("numpy forward only", lambda: (lambda: _numpy_forward(x0), None)),
             Contender("numpy by hand (fwd+bwd)", lambda: (lambda: [numpy_gradient(x0)], lambda: [numpy_gradient(x0)])),
+            Contender("bare Python engine (floor)", lambda: (lambda: floor.chain_gradient(x0, CHAIN_OPS),) * 2),
             Contender("autograd_core", lambda: _ours(x0)),
             Contender("pytorch", lambda: _torch(x0)),
             Contender("HIPS autograd", lambda: _hips(x0)),

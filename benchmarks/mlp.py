@@ -12,9 +12,11 @@ Weights are stored (in, out) and a layer is ``h @ W + b`` in every contender, so
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
+from . import floor
 from .harness import Contender, Workload
 
 LR = 0.01
@@ -201,6 +203,7 @@ def mlp_workload(sizes: Sequence[int], batch: int, rounds: int) -> Workload:
         rounds=rounds,
         contenders=[
             _contender("numpy by hand", numpy_step, float32, float64),
+            _contender("bare Python engine (floor)", partial(floor.mlp_step, lr=LR), float32, float64),
             _contender("autograd_core", ours_step, float32, float64),
             _contender("autograd_core nn", ours_nn_step, float32, float64),
             _contender("pytorch", torch_step, float32, float64),

@@ -3,10 +3,12 @@ hand-written numpy gradients, so that a broken benchmark fails the suite (timing
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from benchmarks import engine, harness, hvp, memory, micrograd_demo, mlp
+from benchmarks import engine, floor, harness, hvp, memory, micrograd_demo, mlp
 from benchmarks.harness import Contender, Workload
 
 
@@ -47,7 +49,10 @@ def test_mlp_workloads():
     assert_all_ok(harness.check(mlp.mlp_workload((4, 6, 5, 3), batch=7, rounds=1)))
 
 
-@pytest.mark.parametrize("train_step", [mlp.numpy_step, mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step])
+@pytest.mark.parametrize(
+    "train_step",
+    [mlp.numpy_step, partial(floor.mlp_step, lr=mlp.LR), mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step],
+)
 def test_mlp_float32_steps_stay_float32(train_step):
     """The timed steps run in float32: an upcast anywhere would make every float32 timing meaningless."""
     params, x, labels = mlp.problem((4, 6, 3), batch=5, dtype=np.float32)
