@@ -247,7 +247,8 @@ def _class_index(name: str, input: Tensor, target: np.ndarray) -> tuple[np.ndarr
             f"{name}: class-index target of shape {target.shape} does not fit input of shape {input.shape}; "
             f"expected shape {expected} (the input's shape without the class axis {axis})"
         )
-    if target.size and (target.min() < 0 or target.max() >= classes):
+    # read as unsigned, a negative class is huge: one reduction finds classes below 0 and above classes - 1 alike
+    if target.size and np.maximum.reduce(target.view(target.dtype.str.replace("i", "u")), axis=None) >= classes:
         bad = target.min() if target.min() < 0 else target.max()
         raise IndexError(f"{name}: target holds class {bad}, outside 0..{classes - 1} for input with {classes} classes")
     if target.ndim == 1 and axis == 1:  # the usual (N, C) batch: np.indices would cost as much as the loss itself

@@ -195,12 +195,12 @@ def test_wrong_target_dtype_is_an_error_that_names_it():
         F.cross_entropy(ag.Tensor(np.zeros((2, 3))), np.array([1.0, 0.0]))  # float class numbers are not indices
 
 
-@pytest.mark.parametrize("bad", [3, -1])
-def test_class_out_of_range_is_an_error_that_names_the_class(bad):
+@pytest.mark.parametrize("bad, dtype", [(3, np.int64), (-1, np.int64), (-128, np.int8), (255, np.uint8)])
+def test_class_out_of_range_is_an_error_that_names_the_class(bad, dtype):
     with pytest.raises(IndexError, match=f"cross_entropy: target holds class {bad}, outside 0..2 for input with 3 classes"):
-        nn.CrossEntropyLoss()(ag.Tensor(np.zeros((2, 3))), np.array([0, bad]))
+        nn.CrossEntropyLoss()(ag.Tensor(np.zeros((2, 3))), np.array([0, bad], dtype=dtype))
     with pytest.raises(IndexError, match=f"nll_loss: target holds class {bad}"):
-        nn.NLLLoss()(ag.Tensor(np.zeros((2, 3))), np.array([bad, 0]))
+        nn.NLLLoss()(ag.Tensor(np.zeros((2, 3))), np.array([bad, 0], dtype=dtype))
 
 
 def test_bad_options_are_errors():
@@ -215,3 +215,12 @@ def test_bad_options_are_errors():
         F.huber_loss(ag.Tensor(np.zeros(2)), np.zeros(2), delta=0)
     with pytest.raises(ValueError, match=r"input must hold probabilities in \[0, 1\], got values from -0.5 to 2.0"):
         nn.BCELoss()(ag.Tensor(np.array([-0.5, 2.0])), np.zeros(2))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint64])
+def test_class_targets_of_any_integer_dtype_pick_the_same_classes(dtype):
+    logits = np.random.default_rng(0).standard_normal((4, 3))
+    target = np.array([2, 0, 1, 2])
+    expected = -np.mean(logits[np.arange(4), target] - np.log(np.exp(logits).sum(axis=1)))
+    got = nn.functional.cross_entropy(ag.Tensor(logits), target.astype(dtype))
+    np.testing.assert_allclose(got.item(), expected, rtol=1e-12)
