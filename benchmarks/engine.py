@@ -154,7 +154,7 @@ def depth_workloads(quick: bool) -> list[Workload]:
             truth=lambda n=n: [np.full(16, 1.0001**n)],
             per=n,
             unit="node",
-            rounds=max(3, 3_000_000 // (n * 100)),
+            rounds=max(5, 3_000_000 // (n * 100)),  # a 1e6 chain takes seconds a round: 5 against load spikes
             contenders=[
                 Contender("autograd_core", lambda n=n: _deep(n, "autograd_core")),
                 Contender("pytorch", lambda n=n: _deep(n, "torch")),
