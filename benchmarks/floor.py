@@ -1,9 +1,9 @@
-"""The floor: the least any reverse-mode engine written in Python can cost on the chain and the small MLP.
+"""The floor: the least any reverse-mode engine written in Python can cost on the chain and the MLPs.
 
 This is a measuring instrument, not an engine anyone should use. It records one slotted object per operation on a
 list (the tape), and its backward walks the tape once, newest first, calling each node's rule on plain numpy
 arrays. It has nothing else: no checks of shapes or dtypes, no broadcasting, no grad mode, no hooks, no freeing,
-no modules, no second order; its operations are exactly the ones the two workloads use. The numpy calls it makes
+no modules, no second order; its operations are exactly the ones those workloads use. The numpy calls it makes
 are the ones numpy by hand makes, so what it adds to numpy by hand is the cost of Python itself: an object and a
 call per operation. autograd_core's ratio above it is the price of being a general engine.
 """
