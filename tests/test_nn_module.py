@@ -206,6 +206,16 @@ def test_calls_open_name_scopes_named_by_attribute_path():
     assert scope_of(nn.Sequential(nn.Linear(3, 2))(ag.Tensor(np.ones((1, 3))))) == "0"
 
 
+def test_a_failed_call_closes_its_scope():
+    """A layer that raises must not leave its scope open for the nodes made after it."""
+    x = ag.Tensor(np.ones((1, 3)), requires_grad=True)
+    with ag.name_scope("outer"):
+        with pytest.raises(ValueError, match="Linear layer 'outer.0'"):
+            nn.Sequential(nn.Linear(4, 2))(x)
+        assert scope_of(x * 2) == "outer"
+    assert scope_of(x * 2) is None
+
+
 def test_forward_is_required():
     with pytest.raises(NotImplementedError, match="Module has no forward"):
         nn.Module()(1)
