@@ -31,8 +31,8 @@ COMPOSITE = "composite"  # none of the three, with a rule of its own: max, min, 
 # adjoint of the output z. Its result may still have the broadcast shape; the sweep reduces it (unbroadcast).
 VJP = Callable[..., Any]
 
-# Debugging aids that want to see every new node (anomaly detection) put themselves here while
-# active; when the list is empty, as it normally is, an operation pays for one truth test and nothing else.
+# Debugging aids that want to see every new node (anomaly detection) put themselves here while active; when the
+# list is empty, as it normally is, an operation pays for one truth test and nothing else.
 node_observers: list[Callable[[Any, Primitive, list[Any]], None]] = []
 
 
