@@ -14,7 +14,7 @@ import torch
 import autograd_core as ag
 import nn
 from autograd_core import Tensor
-from autograd_core.demo import lecture_example
+from autograd_core.lecture import lecture_example
 from autograd_core.node import Node
 
 from .conftest import numerical_grad

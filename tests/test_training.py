@@ -20,8 +20,10 @@ from sklearn.model_selection import train_test_split
 
 import nn
 import optim
-from autograd_core import Tensor, demo
-from autograd_core.cli import main, parser, train
+from autograd_core import Tensor
+from cli import demo
+from cli.main import main
+from cli.train import parser, train
 from nn.data import DataLoader, TensorDataset
 from nn.datasets import make_moons
 from nn.history import History

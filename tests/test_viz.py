@@ -11,7 +11,7 @@ import pytest
 
 import autograd_core as ag
 from autograd_core import Tensor, primitives
-from autograd_core.demo import lecture_example
+from autograd_core.lecture import lecture_example
 from autograd_core.node import Node
 from autograd_core.viz.formulas import ADJOINT_TERMS
 

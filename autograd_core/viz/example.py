@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from autograd_core import Tensor
-from autograd_core.demo import lecture_example
+from autograd_core.lecture import lecture_example
 from autograd_core.viz import draw_graph, trace
 
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "docs" / "lecture-example.svg"

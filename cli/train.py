@@ -1,4 +1,4 @@
-"""The ``autograd-core`` command: train an MLP on a bundled dataset and write what came out of it.
+"""``autograd-core train``: train an MLP on a bundled dataset and write what came out of it.
 
     autograd-core train --dataset digits --hidden 128 128 --optimizer adam --epochs 30 --batchnorm --dropout 0.1
     autograd-core demo          # the lectures' example, then the command above (the README's first command)
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 import nn
 import optim
-from autograd_core import Tensor, demo, viz
+from autograd_core import Tensor, viz
 from nn import datasets
 from nn.containers import ACTIVATIONS
 from nn.data import DataLoader, TensorDataset
@@ -173,16 +172,3 @@ def train(args: argparse.Namespace) -> dict[str, float]:
           "graph.svg (the graph of one forward pass)")  # fmt: skip
     return test
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``autograd-core`` command (``argv`` defaults to the command line's)."""
-    args = parser().parse_args(argv)
-    if args.command == "demo":
-        demo.main()
-    else:
-        train(args)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

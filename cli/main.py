@@ -1,0 +1,23 @@
+"""Entry point of the ``autograd-core`` command: ``train`` (cli/train.py) and ``demo`` (cli/demo.py)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from . import demo
+from .train import parser, train
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``autograd-core`` with ``argv`` (default: the command line's words)."""
+    args = parser().parse_args(argv)
+    if args.command == "demo":
+        demo.main()
+    else:
+        train(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
