@@ -10,22 +10,23 @@
 # tensor.py first: it defines Tensor and then loads the operation modules that build on it
 from .tensor import Tensor, as_tensor  # noqa: I001
 
-from . import functional
+from . import functional, primitives
 from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
 from .composites import concatenate, stack
 from .dtypes import get_default_dtype, set_default_dtype
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .node import Node
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .primitive import ShapeError
-from .scopes import name_scope
+from .scopes import current_scope, name_scope
 from .functions import matmul, maximum, minimum, where
 globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
 from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
 __all__ = [
-    "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "detect_anomaly", "enable_grad",
-    "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "no_grad", "set_default_dtype",
+    "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
+    "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
 ]  # fmt: skip

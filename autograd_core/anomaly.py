@@ -13,8 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from . import primitive
-
 enabled = False  # read on every operation, so a plain module flag rather than a thread-local
 _step = 0  # nodes made since detection was switched on: the forward trace step of the next node
 _sweeps = 0  # reverse sweeps running; nodes they record are gradients, which check_backward reports
@@ -40,12 +38,10 @@ class detect_anomaly:
         global enabled, _step
         self._saved = (enabled, _step)
         enabled, _step = True, 0
-        primitive.node_observers.append(check_forward)
 
     def __exit__(self, *exc: object) -> None:
         global enabled, _step
         enabled, _step = self._saved
-        primitive.node_observers.remove(check_forward)
 
 
 class sweeping:
@@ -79,8 +75,8 @@ def check_forward(tensor: Any, op: Any, args: list[Any]) -> None:
     global _step
     _step += 1
     origin = (_step, _user_line())
-    if tensor._node is not None:
-        tensor._node._origin = origin
+    if tensor.grad_fn is not None:
+        tensor.grad_fn.origin = origin
     if not _sweeps and not _finite(tensor.data):
         shapes = ", ".join(str(np.shape(a)) for a in args)
         raise AnomalyError(
@@ -94,9 +90,9 @@ def check_backward(node: Any, parent_index: int, grad: Any) -> None:
     data = grad.data if hasattr(grad, "requires_grad") else grad
     if _finite(data):
         return
-    step, line = getattr(node, "_origin", (None, "(made before detect_anomaly() was entered)"))
+    step, line = node.origin or (None, "(made before detect_anomaly() was entered)")
     raise AnomalyError(
-        f"backward: the derivative rule of {node._op.name} (trace step {step}, output shape {node.shape}) "
+        f"backward: the derivative rule of {node.op.name} (trace step {step}, output shape {node.shape}) "
         f"produced NaN or Inf in the gradient of its input {parent_index} (shape {np.shape(data)}).\n"
         f"The node was made at:\n  {line}"
     )

@@ -1,94 +1,85 @@
 """`Node`: one recorded step z_t = h_t(inputs) of the evaluation trace, keeping only what its derivative rules read.
 
-An operation on Tensors returns a new Tensor (the value the user holds) that points to a new node (``t._node``):
-the primitive, the nodes of its inputs and its parameters. The graph is made of nodes; a leaf that requires grad is
-a node of its own, the Tensor itself, since the sweep leaves its gradient there. Nothing in the graph points back
+An operation on Tensors returns a new Tensor (the value the user holds) whose ``grad_fn`` is a new node: the
+primitive, the node's inputs and its parameters. The graph's nodes are these steps and the leaves that require
+grad (a leaf Tensor is a node of its own: the sweep leaves its gradient there). Nothing in the graph points back
 to an operation's Tensor, so a value that no rule reads is freed as soon as the user lets go of its Tensor, as in
 PyTorch: ``(x * 2).sin() * 3`` keeps ``x * 2``, because sine's rule reads its input (cos(x)), but not the sine,
 because the rule of a product with 3 reads only the 3.
 
-What a rule reads is found once, from its code: the parameters (``z``, ``x``, ``y`` ...) that its body loads. A
-node keeps the inputs (and the output z) that the rules of its inputs requiring grad read, and None in the places
-of the others.
+What a node keeps is declared by its primitive (``saves=`` in the derivative table): of the values the rules read,
+those that the rules of its inputs requiring grad read.
+
+The node interface, read-only for everyone but the sweep:
+
+    op        the Primitive (``.name``, ``.kind``, ``.forward``, ``.vjps``)
+    inputs    one entry per argument: a Node (an earlier step), a leaf Tensor, or a constant (a number, an array,
+              a Tensor that does not require grad); None once a backward has freed the node
+    params    the keyword parameters of the operation (``axis=``, ``shape=`` ...)
+    shape     the output's shape, ``dtype`` its dtype; ``name`` the user's name for it, or None
+    scope     the name scope the node was made in ("encoder.fc1"), or None
+    saved     the values kept for the rules, by name ({"x": ..., "z": ...}); empty for a node that keeps nothing
+    grad_inputs  the positions of the inputs the sweep sends an adjoint to: those that required grad when the
+              step was recorded and have a rule
 """
 
 from __future__ import annotations
 
-import dis
-import inspect
-from collections.abc import Callable
-from itertools import count
 from typing import Any
 
-# Every node and every tensor is numbered when it is made. A node is always made after its inputs, so the numbers
-# order the graph: the backward sweep visits the newest node first and then always finds a node's uses swept.
-next_number = count().__next__
-
-# The innermost name scope open while nodes are made ("encoder.fc1"), or None outside every scope. scopes.py keeps
-# it current and each new node records it, so that a drawing can box the nodes each layer made.
-scope: str | None = None
-
-
-def reads(rule: Callable[..., Any], inputs: int) -> tuple[bool, tuple[bool, ...]]:
-    """Whether the rule ``rule(g, z, *inputs, **params)`` reads z, and which of the ``inputs`` inputs it reads.
-
-    A rule that takes ``*inputs`` (or is no plain function) reads them all, as far as we can tell.
-    """
-    code = getattr(rule, "__code__", None)
-    if code is None or code.co_flags & inspect.CO_VARARGS:
-        return True, (True,) * inputs
-    loaded: set[str] = set()
-    for instruction in dis.get_instructions(code):
-        # LOAD_FAST and its variants in newer Pythons (LOAD_FAST_LOAD_FAST names two variables at once); a
-        # parameter that an inner function uses is loaded as a cell
-        if instruction.opname.startswith("LOAD_FAST") or instruction.opname in ("LOAD_DEREF", "LOAD_CLOSURE"):
-            names = instruction.argval
-            loaded.update(names if isinstance(names, tuple) else (names,))
-    parameters = code.co_varnames[: code.co_argcount]  # g, z, then one per input
-    named = [name in loaded for name in parameters[2:]]  # an input without a parameter of its own is not read
-    return len(parameters) > 1 and parameters[1] in loaded, tuple((named + [False] * inputs)[:inputs])
+from .scopes import current_scope
 
 
 class Node:
-    """A step of the graph: ``_op`` applied to ``_inputs`` (nodes, leaf Tensors, or constants) with ``_params``.
+    """A step of the graph: ``op`` applied to ``inputs`` with ``params`` (see the module's docstring).
 
-    ``_swept`` lists the inputs that required grad when the step was recorded and have a rule: the sweep passes
-    the adjoint to those alone. ``_args`` holds the input values that their rules read (None elsewhere) and ``_z``
-    the output if a rule reads it. ``_number`` orders the node after its inputs; ``shape`` is the output's;
-    ``name`` is the user's name for it, if any.
+    The rules receive ``args`` (the input values, None where no rule reads one) and ``z`` (the output, or None).
     """
 
-    __slots__ = ("_op", "_inputs", "_swept", "_args", "_params", "_z", "_number", "_hooks", "shape", "name",
-                 "_scope", "_origin")
+    __slots__ = ("op", "inputs", "grad_inputs", "args", "z", "params", "shape", "dtype", "name", "scope", "_hooks",
+                 "origin")  # fmt: skip
     requires_grad = True  # every node lies on a path from an input that requires grad
 
-    def __init__(
-        self,
-        op: Any,
-        inputs: tuple[Any, ...],
-        swept: tuple[int, ...],
-        args: tuple[Any, ...],
-        z: Any,
-        params: Any,
-        shape: tuple[int, ...],
-    ) -> None:
-        self._op = op
-        self._inputs = inputs
-        self._swept = swept
-        self._args = args
-        self._params = params
-        self._z = z
-        self._number = next_number()
-        self._hooks: list[Any] | None = None
-        self.shape = shape
+    def __init__(self, op: Any, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], args: tuple[Any, ...],
+                 z: Any, params: dict[str, Any], value: Any) -> None:  # fmt: skip
+        self.op = op
+        self.inputs: tuple[Any, ...] | None = inputs
+        self.grad_inputs = grad_inputs
+        self.args: tuple[Any, ...] | None = args
+        self.z = z
+        self.params = params
+        self.shape: tuple[int, ...] = value.shape
+        self.dtype = value.dtype
         self.name: str | None = None
-        self._scope = scope
+        self.scope: str | None = current_scope()
+        self._hooks: list[Any] | None = None  # register_hook's functions, called on the node's complete adjoint
+        self.origin: tuple[int, str] | None = None  # (trace step, user's line), recorded under detect_anomaly
 
-    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
-        """A copy (``copy.deepcopy`` of a Tensor or a model) gets a number of its own, made after its inputs'."""
-        for field, value in state[1].items():
-            setattr(self, field, value)
-        self._number = next_number()
+    @property
+    def saved(self) -> dict[str, Any]:
+        """The values this node keeps for its rules, by the names the rules give them (and "z" for the output)."""
+        if self.args is None:
+            return {}
+        names = self.op.input_names(len(self.args))
+        kept = {name: value for name, value in zip(names, self.args) if value is not None}
+        if self.z is not None:
+            kept["z"] = self.z
+        return kept
+
+    def free(self) -> None:
+        """Let go of the inputs and the kept values: what a backward without ``retain_graph`` does once the node
+        has passed its adjoint on."""
+        self.inputs = self.args = self.z = None
+
+    @property
+    def freed(self) -> bool:
+        return self.inputs is None
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            f"cannot copy or pickle a graph node ({self.op.name}): copy.deepcopy or pickle a leaf Tensor, or "
+            ".detach() a result first (as PyTorch, only leaves can be copied)"
+        )
 
     def __repr__(self) -> str:
-        return f"<node {self._number}: {self._op.name}, shape {self.shape}>"
+        return f"<node {self.op.name}, shape {self.shape}>"

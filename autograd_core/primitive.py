@@ -1,9 +1,9 @@
 """A primitive: one step h_t of the evaluation trace, with its forward and its vector-Jacobian products.
 
 Calling a primitive on Tensors computes the value with numpy and returns it as a new Tensor; when recording is on
-and some input requires a gradient, that Tensor points to a new graph node (node.py) that remembers the primitive,
-its inputs, its parameters and the values its rules will read. Calling it on plain numpy values just returns the
-numpy result. That second mode is what makes the derivative rules cheap:
+and some input requires a gradient, that Tensor's ``grad_fn`` is a new graph node (node.py) that remembers the
+primitive, its inputs, its parameters and the values its rules will read. Calling it on plain numpy values just
+returns the numpy result. That second mode is what makes the derivative rules cheap:
 
 * rules are written with primitives and operators (``g * cos(x)``), never with numpy directly;
 * an ordinary backward hands them numpy arrays, so they compute numbers and build nothing;
@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from . import anomaly
 from .grad_mode import state as grad_mode
-from .node import Node, reads
+from .node import Node
 
 # The lectures' three kinds of trace step, and one more for operations that carry their own rule.
 AFFINE = "affine"  # z = A x + b for a constant A: add, sum, reshape, transpose, indexing, concatenation
@@ -27,13 +28,9 @@ PRODUCT = "product"  # products and powers: mul, div, pow, matmul
 ELEMENTWISE = "elementwise"  # a fixed one-dimensional function applied to each entry: exp, log, sin, tanh
 COMPOSITE = "composite"  # none of the three, with a rule of its own: max, min, maximum, comparisons
 
-# A vector-Jacobian product rule: vjp(g, z, *inputs, **params) -> the gradient for one input, where g is the
-# adjoint of the output z. Its result may still have the broadcast shape; the sweep reduces it (unbroadcast).
+# A vector-Jacobian product rule: vjp(g, z, *inputs, **params) -> the adjoint of one input, where g is the adjoint
+# of the output z. Its result may still have the broadcast shape; the sweep reduces it (unbroadcast).
 VJP = Callable[..., Any]
-
-# Debugging aids that want to see every new node (anomaly detection) put themselves here while active; when the
-# list is empty, as it normally is, an operation pays for one truth test and nothing else.
-node_observers: list[Callable[[Any, Primitive, list[Any]], None]] = []
 
 
 class ShapeError(ValueError):
@@ -45,87 +42,83 @@ class Primitive:
 
     ``vjps[i]`` is None for an input that carries no derivative (a condition, an index). A primitive with no vjps
     at all (comparisons, sign) gives results that never require grad.
+
+    ``saves`` declares what the rules read: each input, by the name its rules give it and in order, maps to the
+    names its own rule reads, "z" being the output. ``saves={"x": "y", "y": "x"}`` (multiply) says that x's rule
+    reads y and y's rule reads x; ``saves={"x": "z"}`` (exp) that the rule reads the output alone. A node keeps the
+    values that the rules of its inputs requiring grad read, and nothing else. ``saves=None`` keeps every input
+    and the output: safe for a rule whose reads are not declared.
     """
 
-    __slots__ = ("name", "kind", "forward", "vjps", "_plans")
+    __slots__ = ("name", "kind", "forward", "vjps", "saves", "_kept")
 
-    def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None) -> None:
+    def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None,
+                 saves: dict[str, str] | None = None) -> None:  # fmt: skip
         self.name = name
         self.kind = kind
         self.forward = forward
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
-        self._plans: dict[int, tuple[tuple[int, ...], bool, tuple[int, ...]]] = {}
+        self.saves = saves
+        self._kept: dict[tuple[int, tuple[int, ...]], tuple[bool, tuple[int, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
 
-    def plan(self, pattern: int) -> tuple[tuple[int, ...], bool, tuple[int, ...]]:
-        """How a node of this primitive is recorded, for a ``pattern`` of inputs that require grad (bit i for input
-        i, then one more bit set after the last input): the inputs whose rules the sweep will call, whether those
-        rules read the output z, and which inputs none of them reads. Worked out once per pattern, from the rules'
-        code (see ``reads``)."""
-        found = self._plans.get(pattern)
+    def input_names(self, n: int) -> tuple[str, ...]:
+        """The names of the first ``n`` inputs: those ``saves`` declares, else x0, x1, ..."""
+        declared = tuple(self.saves or ())
+        return declared[:n] if len(declared) >= n else tuple(f"x{i}" for i in range(n))
+
+    def kept(self, n: int, grad_inputs: tuple[int, ...]) -> tuple[bool, tuple[int, ...]]:
+        """What a node of ``n`` inputs keeps when the sweep will call the rules of ``grad_inputs``: whether the
+        output, and which inputs no rule reads (dropped). Worked out once per case from ``saves``."""
+        found = self._kept.get((n, grad_inputs))
         if found is None:
-            n = pattern.bit_length() - 1
-            swept = tuple(i for i in range(n) if pattern >> i & 1 and self.vjps[i] is not None)
-            keep_z, keep = False, [False] * n
-            for i in swept:
-                rule_z, rule_inputs = reads(self.vjps[i], n)
-                keep_z = keep_z or rule_z
-                keep = [k or r for k, r in zip(keep, rule_inputs)]
-            found = self._plans[pattern] = (swept, keep_z, tuple(i for i, k in enumerate(keep) if not k))
+            if self.saves is None:
+                found = (True, ())
+            else:
+                names = self.input_names(n)
+                read = {name for i in grad_inputs for name in self.saves[names[i]].split()}
+                found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read))
+            self._kept[(n, grad_inputs)] = found
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
-        for x in inputs:
-            if isinstance(x, Tensor):
-                break
-        else:  # numbers only, as in the rules of an ordinary backward: numpy's result, and no graph
-            return self.forward(*inputs, **params)
-        # the inputs' values for numpy; and the graph's view of the inputs (an operation's result by its node, a
-        # leaf or a constant as itself), with the bits of ``pattern`` saying which of them require grad
-        args, vertices = [], []
-        pattern, bit = 0, 1
-        for x in inputs:
-            if isinstance(x, Tensor):
-                args.append(x.data)
-                vertex = x._node
-                if vertex is not None:
-                    vertices.append(vertex)
-                    pattern |= bit
-                else:
-                    vertices.append(x)
-                    if x.requires_grad:
-                        pattern |= bit
-            else:
-                args.append(x)
-                vertices.append(x)
-            bit <<= 1
+        if not any(isinstance(x, Tensor) for x in inputs):
+            return self.forward(*inputs, **params)  # numbers only, as in the rules of an ordinary backward
+        values = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        value = self._compute(values, params)
+        node = None
+        if grad_mode.enabled and self.vjps:
+            grad_inputs = tuple(i for i, x in enumerate(inputs)
+                                if isinstance(x, Tensor) and x.requires_grad and self.vjps[i] is not None)  # fmt: skip
+            if grad_inputs:  # some input requires grad: record the step
+                node = self._record(inputs, grad_inputs, values, value, params)
+        out = Tensor._make(value, node)
+        if anomaly.enabled:
+            anomaly.check_forward(out, self, values)
+        return out
+
+    def _compute(self, values: list[Any], params: dict[str, Any]) -> np.ndarray:
+        """The forward on the inputs' values, as an array; numpy's shape errors say which operation failed."""
         try:
-            value = self.forward(*args, **params)
+            value = self.forward(*values, **params)
         except ShapeError:
             raise
         except (ValueError, IndexError) as err:
-            # numpy's message names the shapes; say which of our operations it came from
             raise type(err)(f"{self.name}: {err}") from None
-        if not isinstance(value, np.ndarray):  # numpy returns scalars from 0-d work; a node always holds an array
-            value = np.asarray(value)
-        node = None
-        if pattern and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            pattern |= bit  # the end marker: the plan needs the number of inputs too
-            swept, keep_z, drop = self._plans.get(pattern) or self.plan(pattern)
-            saved = args
-            if drop:  # values no rule reads are not kept: the user's Tensor alone decides how long they live
-                saved = args.copy()
-                for i in drop:
-                    saved[i] = None
-            node = Node(self, tuple(vertices), swept, tuple(saved), value if keep_z else None, params, value.shape)
-        out = Tensor._make(value, node)
-        if node_observers:
-            for observe in node_observers:
-                observe(out, self, args)
-        return out
+        return value if isinstance(value, np.ndarray) else np.asarray(value)  # numpy gives scalars from 0-d work
+
+    def _record(self, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], values: list[Any], value: np.ndarray,
+                params: dict[str, Any]) -> Node:  # fmt: skip
+        """A new node: the graph's view of the inputs (an operation's result by its node, a leaf or a constant as
+        itself) and the values the rules of ``grad_inputs`` read (None in the places of the others)."""
+        keep_z, drop = self.kept(len(inputs), grad_inputs)
+        # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+        args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
+        graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
+        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value)
 
 
 class EachInput:

@@ -1,8 +1,14 @@
 """The derivative table: every primitive's forward and its vector-Jacobian products, side by side.
 
-An entry reads ``Primitive(name, kind, forward, vjp for input 0, vjp for input 1, ...)``. A vjp rule receives the
-output's adjoint ``g``, the output ``z``, the inputs and the parameters, and returns the adjoint for its input:
-g^T (dz/dx). Rules are written with primitives and operators only, so the same rule computes numbers in an
+An entry reads ``Primitive(name, kind, forward, vjp for input 0, vjp for input 1, ..., saves=...)``. A vjp rule
+receives the output's adjoint ``g``, the output ``z``, the inputs and the parameters, and returns the adjoint for
+its input: g^T (dz/dx). ``saves`` declares which values each input's rule reads (``{"x": "y", "y": "x"}`` for a
+product: x's rule reads y, y's reads x; "z" is the output), so that a node keeps those and nothing else
+(primitive.py); a test checks every declaration against its rules' code.
+
+The entries come in the lectures' three kinds (affine maps, products and powers, fixed one-dimensional functions),
+then the piecewise ones with rules of their own (extrema, comparisons), then a few fused entries that exist only
+for speed. Rules are written with primitives and operators only, so the same rule computes numbers in an
 ordinary backward and records a graph under ``create_graph=True`` (see primitive.py).
 
 A rule may return a gradient in the broadcast shape of the output; the sweep sums it down to the input's shape in
@@ -26,14 +32,17 @@ from .primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT, EachInput, Primi
 
 add = Primitive("add", AFFINE, np.add,
                 lambda g, z, x, y: g,
-                lambda g, z, x, y: g)
+                lambda g, z, x, y: g,
+                saves={"x": "", "y": ""})
 
 subtract = Primitive("subtract", AFFINE, np.subtract,
                      lambda g, z, x, y: g,
-                     lambda g, z, x, y: -g)
+                     lambda g, z, x, y: -g,
+                     saves={"x": "", "y": ""})
 
 negative = Primitive("negative", AFFINE, np.negative,
-                     lambda g, z, x: -g)
+                     lambda g, z, x: -g,
+                     saves={"x": ""})
 
 
 def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
@@ -58,18 +67,7 @@ def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
 
 
 # np.add.reduce is what np.sum calls, without np.sum's Python wrapper (which costs as much as summing 1,000 floats)
-sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp)  # noqa: A001  (the table uses numpy's names)
-
-
-def _mean(x: Any, *, axis: Any, keepdims: bool) -> Any:
-    x = np.asarray(x)
-    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count(x.shape, axis)
-
-
-# sum / N, one node rather than two: every mean-reduced loss and every normalisation layer records one
-mean = Primitive("mean", AFFINE, _mean,
-                 lambda g, z, x, *, axis, keepdims: _sum_vjp(g / count(x.shape, axis), None, x, axis=axis,
-                                                             keepdims=keepdims))
+sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp, saves={"x": "x"})  # noqa: A001  (the table uses numpy's names)
 
 
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -82,7 +80,8 @@ def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 # The sweep sums a broadcast gradient back to the input's shape, so broadcasting's own rule is the identity.
 broadcast_to = Primitive("broadcast_to", AFFINE, _broadcast_to,
-                         lambda g, z, x, *, shape: g)
+                         lambda g, z, x, *, shape: g,
+                         saves={"x": ""})
 
 
 def _reshape(x: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -95,7 +94,8 @@ def _reshape(x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 
 reshape = Primitive("reshape", AFFINE, _reshape,
-                    lambda g, z, x, *, shape: reshape(g, shape=x.shape))
+                    lambda g, z, x, *, shape: reshape(g, shape=x.shape),
+                    saves={"x": "x"})
 
 
 def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -103,7 +103,8 @@ def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 transpose = Primitive("transpose", AFFINE, lambda x, *, axes: np.asarray(x).transpose(axes),
-                      lambda g, z, x, *, axes: transpose(g, axes=_inverse_permutation(axes)))
+                      lambda g, z, x, *, axes: transpose(g, axes=_inverse_permutation(axes)),
+                      saves={"x": ""})
 
 
 def _is_basic(index: Any) -> bool:
@@ -124,32 +125,12 @@ def _scatter(g: Any, shape: tuple[int, ...], index: Any, unique: bool = False) -
 
 
 getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
-                    lambda g, z, x, *, index: scatter(g, shape=x.shape, index=index))
+                    lambda g, z, x, *, index: scatter(g, shape=x.shape, index=index),
+                    saves={"x": "x"})
 
 scatter = Primitive("scatter", AFFINE, _scatter,
-                    lambda g, z, src, *, shape, index, unique=False: getitem(g, index=index))
-
-
-def _nll_loss(x: Any, *, index: Any, reduction: str) -> Any:
-    picked = np.asarray(x)[index]
-    if reduction == "none":
-        return -picked
-    total = -np.add.reduce(picked, axis=None)
-    return total / picked.size if reduction == "mean" else total
-
-
-def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
-    if reduction == "mean":
-        g = g / np.broadcast(*index).size  # the number of samples
-    # a summed loss's g (0-d) goes to every picked entry; each sample picks one entry, so no entry twice
-    return scatter(-g, shape=x.shape, index=index, unique=True)
-
-
-# The negative log-likelihood of log-probabilities x: -x[index], where ``index`` (a tuple of integer arrays, one
-# per axis of x, as nn.functional builds it) picks each sample's target class, then averaged ("mean"), added
-# ("sum") or left per sample ("none"). An affine map, one node instead of three (a pick, a negation and a mean)
-# under every classifier's loss: log_softmax followed by this is cross-entropy.
-nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp)
+                    lambda g, z, src, *, shape, index, unique=False: getitem(g, index=index),
+                    saves={"src": ""})
 
 
 def _concatenate_vjp(i: int, g: Any, z: Any, *xs: Any, axis: int) -> Any:
@@ -161,31 +142,36 @@ def _concatenate_vjp(i: int, g: Any, z: Any, *xs: Any, axis: int) -> Any:
 
 
 concatenate = Primitive("concatenate", AFFINE, lambda *xs, axis: np.concatenate(xs, axis=axis),
-                        EachInput(_concatenate_vjp))
+                        EachInput(_concatenate_vjp))  # any number of inputs: keeps them all (the rule reads shapes)
 
 where = Primitive("where", AFFINE, np.where,
                   None,  # the condition carries no derivative
                   lambda g, z, c, x, y: where(c, g, 0),
-                  lambda g, z, c, x, y: where(c, 0, g))
+                  lambda g, z, c, x, y: where(c, 0, g),
+                  saves={"c": "", "x": "c", "y": "c"})
 
 astype = Primitive("astype", AFFINE, lambda x, *, dtype: np.asarray(x).astype(dtype),
-                   lambda g, z, x, *, dtype: astype(g, dtype=x.dtype))
+                   lambda g, z, x, *, dtype: astype(g, dtype=x.dtype),
+                   saves={"x": "x"})
 
 # ---- products and powers ----------------------------------------------------------------------------------------
 
 multiply = Primitive("multiply", PRODUCT, np.multiply,
                      lambda g, z, x, y: g * y,
-                     lambda g, z, x, y: g * x)
+                     lambda g, z, x, y: g * x,
+                     saves={"x": "y", "y": "x"})
 
 divide = Primitive("divide", PRODUCT, np.divide,
                    lambda g, z, x, y: g / y,
-                   lambda g, z, x, y: -(g * z / y))  # d(x/y)/dy = -x/y^2 = -z/y
+                   lambda g, z, x, y: -(g * z / y),  # d(x/y)/dy = -x/y^2 = -z/y
+                   saves={"x": "y", "y": "z y"})
 
 power = Primitive("power", PRODUCT, np.power,
                   # y x^(y-1); for y = 0 the exponent stays 0 so that 0^-1 never appears (the derivative is 0)
                   lambda g, z, x, y: g * y * x ** (y - (y != 0)),
                   # x^y log x; at x = 0 we take log 1 = 0, the limit of z log x as x -> 0 for y > 0
-                  lambda g, z, x, y: g * z * log(x + (x == 0)))
+                  lambda g, z, x, y: g * z * log(x + (x == 0)),
+                  saves={"x": "x y", "y": "z x"})
 
 
 def _matmul(a: Any, b: Any) -> np.ndarray:
@@ -227,7 +213,138 @@ def _matmul_vjp_b(g: Any, z: Any, a: Any, b: Any) -> Any:
     return reshape(gb, shape=gb.shape[:-1]) if b.ndim == 1 else gb
 
 
-matmul = Primitive("matmul", PRODUCT, _matmul, _matmul_vjp_a, _matmul_vjp_b)
+matmul = Primitive("matmul", PRODUCT, _matmul, _matmul_vjp_a, _matmul_vjp_b, saves={"a": "a b", "b": "a b"})
+
+
+# ---- fixed one-dimensional functions, applied to each entry -----------------------------------------------------
+
+exp = Primitive("exp", ELEMENTWISE, np.exp,
+                lambda g, z, x: g * z,
+                saves={"x": "z"})
+
+log = Primitive("log", ELEMENTWISE, np.log,
+                lambda g, z, x: g / x,
+                saves={"x": "x"})
+
+sin = Primitive("sin", ELEMENTWISE, np.sin,
+                lambda g, z, x: g * cos(x),
+                saves={"x": "x"})
+
+cos = Primitive("cos", ELEMENTWISE, np.cos,
+                lambda g, z, x: -(g * sin(x)),
+                saves={"x": "x"})
+
+tan = Primitive("tan", ELEMENTWISE, np.tan,
+                lambda g, z, x: g * (1 + z * z),
+                saves={"x": "z"})
+
+tanh = Primitive("tanh", ELEMENTWISE, np.tanh,
+                 lambda g, z, x: g * (1 - z * z),
+                 saves={"x": "z"})
+
+# 1 / (1 + e^-x) written as exp(-log(1 + e^-x)): logaddexp never overflows, so neither end gives inf/inf
+sigmoid = Primitive("sigmoid", ELEMENTWISE, lambda x: np.exp(-np.logaddexp(0, -x)),
+                    lambda g, z, x: g * z * (1 - z),
+                    saves={"x": "z"})
+
+# log(1 + e^x) via logaddexp, exact for large |x|; its derivative is the sigmoid
+softplus = Primitive("softplus", ELEMENTWISE, lambda x: np.logaddexp(0, x),
+                     lambda g, z, x: g * sigmoid(x),
+                     saves={"x": "x"})
+
+# relu'(0) = 0. The mask multiplies rather than selects: np.where on a random mask is many times slower
+relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
+                 lambda g, z, x: g * (x > 0),
+                 saves={"x": "x"})
+
+sign = Primitive("sign", ELEMENTWISE, np.sign)  # piecewise constant: no gradient flows through it
+
+absolute = Primitive("absolute", ELEMENTWISE, np.abs,
+                     lambda g, z, x: g * sign(x), saves={"x": "x"})  # abs'(0) = sign(0) = 0
+
+sqrt = Primitive("sqrt", ELEMENTWISE, np.sqrt,
+                 lambda g, z, x: g / (2 * z),
+                 saves={"x": "z"})
+
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+erf = Primitive("erf", ELEMENTWISE, scipy.special.erf,
+                lambda g, z, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)),
+                saves={"x": "x"})
+
+
+def _clip(x: Any, lo: float | None, hi: float | None) -> np.ndarray:
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    return np.clip(x, lo, hi)
+
+
+def _clip_vjp(g: Any, z: Any, x: Any, *, lo: float | None, hi: float | None) -> Any:
+    if lo is not None:
+        g = where(x < lo, 0, g)
+    if hi is not None:
+        g = where(x > hi, 0, g)
+    return g  # the gradient passes on the closed interval [lo, hi], as PyTorch's clamp
+
+
+clip = Primitive("clip", ELEMENTWISE, _clip, _clip_vjp, saves={"x": "x"})
+
+# ---- rules of their own: extrema and comparisons (piecewise, none of the three kinds) -----------------------------
+
+
+def _share(g: Any, x: Any, y: Any) -> Any:
+    """x's part of the adjoint of maximum(x, y): all of it where x wins, half of it where x and y tie."""
+    return where(x == y, g / 2, where(x > y, g, 0))
+
+
+maximum = Primitive("maximum", COMPOSITE, np.maximum,
+                    lambda g, z, x, y: _share(g, x, y),
+                    lambda g, z, x, y: _share(g, y, x),
+                    saves={"x": "x y", "y": "x y"})
+
+minimum = Primitive("minimum", COMPOSITE, np.minimum,
+                    lambda g, z, x, y: _share(g, y, x),
+                    lambda g, z, x, y: _share(g, x, y),
+                    saves={"x": "x y", "y": "x y"})
+
+
+def _extremum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    """The adjoint goes to the entries equal to the extremum, split evenly between ties."""
+    if not keepdims:
+        kept = _kept_shape(x.shape, axis)
+        g, z = reshape(g, shape=kept), reshape(z, shape=kept)
+    winners = x == z
+    ties = astype(sum(winners, axis=axis, keepdims=True), dtype=g.dtype)
+    return where(winners, g / ties, 0)
+
+
+amax = Primitive("max", COMPOSITE, np.maximum.reduce, _extremum_vjp, saves={"x": "z x"})
+amin = Primitive("min", COMPOSITE, np.minimum.reduce, _extremum_vjp, saves={"x": "z x"})
+
+
+# Comparisons give boolean tensors that carry no gradient.
+less = Primitive("less", COMPOSITE, np.less)
+less_equal = Primitive("less_equal", COMPOSITE, np.less_equal)
+greater = Primitive("greater", COMPOSITE, np.greater)
+greater_equal = Primitive("greater_equal", COMPOSITE, np.greater_equal)
+equal = Primitive("equal", COMPOSITE, np.equal)
+not_equal = Primitive("not_equal", COMPOSITE, np.not_equal)
+
+
+# ---- fused entries, for speed ------------------------------------------------------------------------------------
+# Each could be composed from the entries above; each sits under every training step, where one node with its rule
+# written out costs a fraction of the composition. The reason is given beside each.
+
+
+def _mean(x: Any, *, axis: Any, keepdims: bool) -> Any:
+    x = np.asarray(x)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims) / count(x.shape, axis)
+
+
+# sum / N, one node rather than two: every mean-reduced loss and every normalisation layer records one
+mean = Primitive("mean", AFFINE, _mean,
+                 lambda g, z, x, *, axis, keepdims: _sum_vjp(g / count(x.shape, axis), None, x, axis=axis,
+                                                             keepdims=keepdims),
+                 saves={"x": "x"})
 
 
 def _linear(x: Any, w: Any, b: Any = None) -> np.ndarray:
@@ -258,98 +375,30 @@ def _linear_vjp_w(g: Any, z: Any, x: Any, w: Any, b: Any = None) -> Any:
 linear = Primitive("linear", PRODUCT, _linear,
                    lambda g, z, x, w, b=None: matmul(g, w),
                    _linear_vjp_w,
-                   lambda g, z, x, w, b: g)  # the bias was broadcast over the batch: the sweep sums g down to (out,)
-
-# ---- fixed one-dimensional functions, applied to each entry -----------------------------------------------------
-
-exp = Primitive("exp", ELEMENTWISE, np.exp,
-                lambda g, z, x: g * z)
-
-log = Primitive("log", ELEMENTWISE, np.log,
-                lambda g, z, x: g / x)
-
-sin = Primitive("sin", ELEMENTWISE, np.sin,
-                lambda g, z, x: g * cos(x))
-
-cos = Primitive("cos", ELEMENTWISE, np.cos,
-                lambda g, z, x: -(g * sin(x)))
-
-tan = Primitive("tan", ELEMENTWISE, np.tan,
-                lambda g, z, x: g * (1 + z * z))
-
-tanh = Primitive("tanh", ELEMENTWISE, np.tanh,
-                 lambda g, z, x: g * (1 - z * z))
-
-# 1 / (1 + e^-x) written as exp(-log(1 + e^-x)): logaddexp never overflows, so neither end gives inf/inf
-sigmoid = Primitive("sigmoid", ELEMENTWISE, lambda x: np.exp(-np.logaddexp(0, -x)),
-                    lambda g, z, x: g * z * (1 - z))
-
-# log(1 + e^x) via logaddexp, exact for large |x|; its derivative is the sigmoid
-softplus = Primitive("softplus", ELEMENTWISE, lambda x: np.logaddexp(0, x),
-                     lambda g, z, x: g * sigmoid(x))
-
-# relu'(0) = 0. The mask multiplies rather than selects: np.where on a random mask is many times slower
-relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
-                 lambda g, z, x: g * (x > 0))
-
-sign = Primitive("sign", ELEMENTWISE, np.sign)  # piecewise constant: no gradient flows through it
-
-absolute = Primitive("absolute", ELEMENTWISE, np.abs,
-                     lambda g, z, x: g * sign(x))  # abs'(0) = sign(0) = 0
-
-sqrt = Primitive("sqrt", ELEMENTWISE, np.sqrt,
-                 lambda g, z, x: g / (2 * z))
-
-_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-erf = Primitive("erf", ELEMENTWISE, scipy.special.erf,
-                lambda g, z, x: g * _TWO_OVER_SQRT_PI * exp(-(x * x)))
+                   lambda g, z, x, w, b: g,  # the bias was broadcast over the batch: the sweep sums g down to (out,)
+                   saves={"x": "w", "w": "x w", "b": ""})
 
 
-def _clip(x: Any, lo: float | None, hi: float | None) -> np.ndarray:
-    if lo is None and hi is None:
-        raise ValueError("clip: give at least one of lo and hi")
-    return np.clip(x, lo, hi)
+def _nll_loss(x: Any, *, index: Any, reduction: str) -> Any:
+    picked = np.asarray(x)[index]
+    if reduction == "none":
+        return -picked
+    total = -np.add.reduce(picked, axis=None)
+    return total / picked.size if reduction == "mean" else total
 
 
-def _clip_vjp(g: Any, z: Any, x: Any, *, lo: float | None, hi: float | None) -> Any:
-    if lo is not None:
-        g = where(x < lo, 0, g)
-    if hi is not None:
-        g = where(x > hi, 0, g)
-    return g  # the gradient passes on the closed interval [lo, hi], as PyTorch's clamp
+def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
+    if reduction == "mean":
+        g = g / np.broadcast(*index).size  # the number of samples
+    # a summed loss's g (0-d) goes to every picked entry; each sample picks one entry, so no entry twice
+    return scatter(-g, shape=x.shape, index=index, unique=True)
 
 
-clip = Primitive("clip", ELEMENTWISE, _clip, _clip_vjp)
-
-# ---- rules of their own: extrema, softmax and comparisons ------------------------------------------------------------
-
-
-def _share(g: Any, x: Any, y: Any) -> Any:
-    """x's part of the adjoint of maximum(x, y): all of it where x wins, half of it where x and y tie."""
-    return where(x == y, g / 2, where(x > y, g, 0))
-
-
-maximum = Primitive("maximum", COMPOSITE, np.maximum,
-                    lambda g, z, x, y: _share(g, x, y),
-                    lambda g, z, x, y: _share(g, y, x))
-
-minimum = Primitive("minimum", COMPOSITE, np.minimum,
-                    lambda g, z, x, y: _share(g, y, x),
-                    lambda g, z, x, y: _share(g, x, y))
-
-
-def _extremum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
-    """The adjoint goes to the entries equal to the extremum, split evenly between ties."""
-    if not keepdims:
-        kept = _kept_shape(x.shape, axis)
-        g, z = reshape(g, shape=kept), reshape(z, shape=kept)
-    winners = x == z
-    ties = astype(sum(winners, axis=axis, keepdims=True), dtype=g.dtype)
-    return where(winners, g / ties, 0)
-
-
-amax = Primitive("max", COMPOSITE, np.maximum.reduce, _extremum_vjp)
-amin = Primitive("min", COMPOSITE, np.minimum.reduce, _extremum_vjp)
+# The negative log-likelihood of log-probabilities x: -x[index], where ``index`` (a tuple of integer arrays, one
+# per axis of x, as nn.functional builds it) picks each sample's target class, then averaged ("mean"), added
+# ("sum") or left per sample ("none"). An affine map, one node instead of three (a pick, a negation and a mean)
+# under every classifier's loss: log_softmax followed by this is cross-entropy.
+nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp, saves={"x": "x"})
 
 
 # Both shift by the maximum (unlike logsumexp, see composites.py: a row whose maximum is infinite has no finite
@@ -368,19 +417,13 @@ def _softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
 # one node each, with the rule written out, costs a third of the composition's numpy calls and graph nodes.
 # z = log_softmax(x): dz_i/dx_j = [i = j] - softmax_j, so the vjp is g - softmax * sum(g), with softmax = exp(z).
 log_softmax = Primitive("log_softmax", COMPOSITE, _log_softmax,
-                        lambda g, z, x, *, axis: g - exp(z) * sum(g, axis=axis, keepdims=True))
+                        lambda g, z, x, *, axis: g - exp(z) * sum(g, axis=axis, keepdims=True),
+                        saves={"x": "z"})
 
 # z = softmax(x): dz_i/dx_j = z_i ([i = j] - z_j), so the vjp is z * (g - sum(g * z)).
 softmax = Primitive("softmax", COMPOSITE, _softmax,
-                    lambda g, z, x, *, axis: z * (g - sum(g * z, axis=axis, keepdims=True)))
-
-# Comparisons give boolean tensors that carry no gradient.
-less = Primitive("less", COMPOSITE, np.less)
-less_equal = Primitive("less_equal", COMPOSITE, np.less_equal)
-greater = Primitive("greater", COMPOSITE, np.greater)
-greater_equal = Primitive("greater_equal", COMPOSITE, np.greater_equal)
-equal = Primitive("equal", COMPOSITE, np.equal)
-not_equal = Primitive("not_equal", COMPOSITE, np.not_equal)
+                    lambda g, z, x, *, axis: z * (g - sum(g * z, axis=axis, keepdims=True)),
+                    saves={"x": "z"})
 
 
 def table() -> dict[str, Primitive]:

@@ -1,29 +1,28 @@
 """Name scopes: nodes made inside ``with ag.name_scope("layer1"):`` remember the scope, so drawings can group them.
 
 ``nn.Module.__call__`` opens a scope named after the module's place in the model ("0", "encoder.fc1"), which is
-how a drawn graph can box the nodes each layer made. Scopes nest; a node records the innermost path.
+how a drawn graph can box the nodes each layer made. Scopes nest; a node records the innermost path
+(``node.scope``). The open scopes belong to the thread that opened them, as grad mode does: two threads running
+models at once each name their own nodes.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from . import node
-from .tensor import Tensor
-
-_stack: list[str] = []
+import threading
 
 
-def enter(name: str) -> None:
-    """Open the scope ``name`` inside the current one; every ``enter`` is matched by a ``leave``."""
-    node.scope = name if node.scope is None else f"{node.scope}.{name}"
-    _stack.append(node.scope)
+class _OpenScopes(threading.local):
+    def __init__(self) -> None:
+        self.paths: list[str] = []  # the open scopes' paths, innermost last
 
 
-def leave() -> None:
-    """Close the innermost scope."""
-    _stack.pop()
-    node.scope = _stack[-1] if _stack else None
+_open = _OpenScopes()
+
+
+def current_scope() -> str | None:
+    """The path of the innermost open scope ("encoder.fc1"), or None outside every scope."""
+    paths = _open.paths
+    return paths[-1] if paths else None
 
 
 class name_scope:
@@ -33,17 +32,8 @@ class name_scope:
         self.name = name
 
     def __enter__(self) -> None:
-        enter(self.name)
+        outer = current_scope()
+        _open.paths.append(self.name if outer is None else f"{outer}.{self.name}")
 
     def __exit__(self, *exc: object) -> None:
-        leave()
-
-
-def scope_of(vertex: Any) -> str | None:
-    """The innermost scope the node (or the Tensor's node) was made in, or None (always for a leaf)."""
-    return getattr(vertex._node if isinstance(vertex, Tensor) else vertex, "_scope", None)
-
-
-def current_scope() -> str | None:
-    """The path of the innermost open scope ("encoder.fc1"), or None outside every scope."""
-    return node.scope
+        _open.paths.pop()

@@ -15,7 +15,9 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from .dtypes import get_default_dtype
-from .node import Node, next_number
+import weakref
+
+from .node import Node
 
 Axis = int | tuple[int, ...] | None
 
@@ -47,11 +49,11 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
-    # As a node of the graph, a leaf is a step with no primitive and no inputs (an operation's result is never a
-    # node itself: its ._node is).
-    _op = _inputs = None
+    # As a node of the graph, a leaf is a step with no operation and no inputs (an operation's result is never a
+    # node itself: its grad_fn is).
+    op = inputs = None
 
     def __init__(
         self,
@@ -83,14 +85,6 @@ class Tensor:
         self._name: str | None = name
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
-        self._number: int = next_number()
-
-    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
-        """What ``copy.copy`` and ``copy.deepcopy`` call: the copy gets the original's fields but a number of its
-        own, made after everything it refers to, since the sweep orders nodes by their numbers."""
-        for field, value in state[1].items():
-            setattr(self, field, value)
-        self._number = next_number()
 
     @staticmethod
     def _make(value: np.ndarray, node: Node | None) -> Tensor:
@@ -101,12 +95,8 @@ class Tensor:
         t.grad = None
         t._name = None
         t._node = node
-        if node is None:  # a leaf, which may be made to require grad: then it is a node of the graph itself
-            t.requires_grad = False
-            t._hooks = None
-            t._number = next_number()
-        else:
-            t.requires_grad = True
+        t._hooks = None
+        t.requires_grad = node is not None  # a leaf may be made to require grad: then it is a node of the graph
         return t
 
     # ---- attributes -------------------------------------------------------------------------------------------
@@ -144,8 +134,13 @@ class Tensor:
             self._node.name = name
 
     @property
-    def _vertex(self) -> Tensor | Node:
-        """This tensor's node in the graph: its ``_node``, or the tensor itself for a leaf."""
+    def grad_fn(self) -> Node | None:
+        """The node of the step that made this tensor (see node.py), or None for a leaf."""
+        return self._node
+
+    @property
+    def _graph_node(self) -> Tensor | Node:
+        """This tensor's node in the graph: its ``grad_fn``, or the tensor itself for a leaf."""
         return self if self._node is None else self._node
 
     @property
@@ -174,7 +169,7 @@ class Tensor:
         if self.name is not None:
             extras.append(f"name={self.name!r}")
         if self._node is not None:
-            extras.append(f"op={self._node._op.name}")
+            extras.append(f"op={self._node.op.name}")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return f"Tensor({', '.join([body, *extras])})"
@@ -251,18 +246,18 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
-        vertex = self._vertex
-        if vertex._hooks is None:
-            vertex._hooks = []
-        vertex._hooks.append(fn)
-        return RemovableHandle(vertex._hooks, fn)
+        node = self._graph_node
+        if node._hooks is None:
+            node._hooks = []
+        node._hooks.append(fn)
+        return RemovableHandle(node._hooks, fn)
 
     def retain_grad(self) -> None:
         """Keep this non-leaf node's gradient in ``.grad`` after a backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not require grad")
         node = self._node
-        if node is not None and not any(isinstance(h, RetainGrad) and h.tensor is self for h in node._hooks or ()):
+        if node is not None and not any(isinstance(h, RetainGrad) and h.tensor() is self for h in node._hooks or ()):
             self.register_hook(RetainGrad(self))
 
     # ---- operators --------------------------------------------------------------------------------------------
@@ -471,12 +466,13 @@ class RemovableHandle:
 
 class RetainGrad:
     """The hook that ``retain_grad`` registers on a node; the sweep recognises it and stores the gradient in the
-    ``.grad`` of ``tensor``, once every other hook has run."""
+    ``.grad`` of ``tensor()``, once every other hook has run. A weak reference: the graph never keeps the tensor
+    alive (tensor -> node -> hook -> tensor would be a cycle that holds its memory until the collector runs)."""
 
     __slots__ = ("tensor",)
 
     def __init__(self, tensor: Tensor) -> None:
-        self.tensor = tensor
+        self.tensor = weakref.ref(tensor)
 
 
 def _plain_index(index: Any) -> Any:

@@ -8,7 +8,6 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import ShapeError, Tensor
-from autograd_core.scopes import current_scope
 
 from . import functional as F
 from . import init
@@ -46,7 +45,7 @@ class Linear(Module):
             shape = np.shape(x.data if isinstance(x, Tensor) else x)
             if shape and shape[-1] == self.in_features:
                 raise
-            where = current_scope() or type(self).__name__
+            where = ag.current_scope() or type(self).__name__
             raise ShapeError(
                 f"Linear layer {where!r} ({self.extra_repr()}): expected input with last dimension "
                 f"in_features = {self.in_features}, got input of shape {shape} (width {shape[-1] if shape else 'none'})"

@@ -17,7 +17,6 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import Tensor
-from autograd_core import scopes
 
 
 class Parameter(Tensor):
@@ -128,11 +127,8 @@ class Module:
             if self._modules:  # the model itself: its layers' scopes are their paths, "0", "encoder.fc1"
                 return self.forward(*args, **kwargs)
             name = type(self).__name__  # a lone layer called on its own
-        scopes.enter(name)  # (what ``with ag.name_scope(name)`` does, without making a context manager per call)
-        try:
+        with ag.name_scope(name):
             return self.forward(*args, **kwargs)
-        finally:
-            scopes.leave()
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and every sub-module in training mode (or eval mode for ``mode=False``); returns self."""

@@ -156,7 +156,7 @@ def test_topological_order_puts_inputs_first() -> None:
     order = ag.topological_order([z])
     position = {node: i for i, node in enumerate(order)}
     for node in order:
-        for parent in node._inputs or ():
+        for parent in node.inputs or ():
             if isinstance(parent, (Node, Tensor)) and parent.requires_grad:
                 assert position[parent] < position[node]
 
@@ -166,8 +166,8 @@ def test_graph_is_freed_after_backward_and_second_backward_names_retain_graph() 
     h = x.exp()
     y = (h * 2).sum()
     y.backward()
-    for node in (h._node, y._node):  # the inputs and the values kept for the rules are let go of
-        assert node._inputs is None and node._args is None and node._z is None
+    for node in (h.grad_fn, y.grad_fn):  # the inputs and the values kept for the rules are let go of
+        assert node.inputs is None and node.saved == {}
     with pytest.raises(RuntimeError, match="retain_graph"):
         y.backward()
 

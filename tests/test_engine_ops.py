@@ -189,7 +189,7 @@ def test_every_primitive_appears_in_the_table() -> None:
     used: set[str] = set()
     for case in CASES:
         tensors = [Tensor(a, requires_grad=True) for a in _inputs(case, np.random.default_rng(0))]
-        used |= {node._op.name for node in ag.topological_order([case.ours(*tensors)]) if node._op is not None}
+        used |= {node.op.name for node in ag.topological_order([case.ours(*tensors)]) if node.op is not None}
     from autograd_core.primitives import table
 
     differentiable = {name for name, p in table().items() if p.vjps}

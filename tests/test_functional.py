@@ -144,13 +144,13 @@ def count_sweeps(monkeypatch) -> list[int]:
     from autograd_core import backward
 
     calls: list[int] = []
-    original = backward._sweep
+    original = backward.sweep
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(backward, "_sweep", counting)
+    monkeypatch.setattr(backward, "sweep", counting)
     return calls
 
 

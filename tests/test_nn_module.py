@@ -11,7 +11,6 @@ import torch
 
 import autograd_core as ag
 import nn
-from autograd_core.scopes import scope_of
 
 from .nn_twins import torch_state
 
@@ -193,6 +192,12 @@ def test_repr_shows_layers_sizes_and_mode():
     nested = repr(Net())
     assert "(encoder): Encoder(\n    (fc1): Linear(in_features=3, out_features=4, bias=True)" in nested
     assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)  [train mode]"
+
+
+def scope_of(x: ag.Tensor | ag.Node) -> str | None:
+    """The name scope of a result's node, or of a node of the graph (None for a leaf: no step made it)."""
+    node = x.grad_fn if isinstance(x, ag.Tensor) else x
+    return node.scope if isinstance(node, ag.Node) else None
 
 
 def test_calls_open_name_scopes_named_by_attribute_path():

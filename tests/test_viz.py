@@ -123,13 +123,13 @@ def test_svg_shows_every_node_with_name_op_shape_value_and_gradient(tmp_path):
     path = graph.render(tmp_path / "lecture", format="svg")
     assert open(path).read().lstrip().startswith("<?xml")
     texts = svg_nodes(graph)
-    steps = [n for n in ag.topological_order([f]) if n._op is not None]
+    steps = [n for n in ag.topological_order([f]) if n.op is not None]
     # 10 steps, 2 inputs, 3 raw constants (2 pi, 3, 2), and the legend's 6 entries
     assert len(steps) == 10 and len(texts) == 10 + 2 + 3 + 6
     every_line = [line for lines in texts.values() for line in lines]
     for t, (node, value) in enumerate(zip(steps, lecture_steps(1.5, 0.5)), start=1):
         label = next(lines for lines in texts.values() if lines[0].startswith(f"z{t} = "))
-        assert label[1] == f"{node._op.name}, scalar"
+        assert label[1] == f"{node.op.name}, scalar"
         assert float(label[2].removeprefix("value ")) == pytest.approx(value, rel=1e-3, abs=1e-12)
     for x in (w1, w2):
         label = next(lines for lines in texts.values() if lines[0] == x.name)
@@ -176,7 +176,7 @@ def test_show_data_and_show_grad_switch_their_lines():
 
 def test_drawn_adjoints_agree_with_the_engine():
     f, w1, w2 = lecture_f()
-    steps = [n for n in ag.topological_order([f]) if n._op is not None]
+    steps = [n for n in ag.topological_order([f]) if n.op is not None]
     texts = svg_nodes(ag.viz.draw_graph(f, adjoints=True))
     engine = ag.grad(f, steps, retain_graph=True)
     for t, (node, g) in enumerate(zip(steps, engine), start=1):
@@ -245,12 +245,12 @@ def test_trace_lists_the_lecture_example_in_topological_order():
     assert "T = 10 steps" in text and "inputs z0 = (w1, w2)" in text
     names = list(rows)
     assert names[:2] == ["w1", "w2"] and names[2:] == [f"z{t}" for t in range(1, 11)]
-    steps = [n for n in ag.topological_order([f]) if n._op is not None]
+    steps = [n for n in ag.topological_order([f]) if n.op is not None]
     for t, node in enumerate(steps, start=1):
         row = rows[f"z{t}"]
         assert row["t"] == str(t)
         position = {name: k for k, name in enumerate(names)}
-        for p in node._inputs:  # every input is listed before the step that uses it
+        for p in node.inputs:  # every input is listed before the step that uses it
             if isinstance(p, Tensor):
                 parent_name = p.name or f"z{steps.index(p) + 1}"
                 assert position[parent_name] < position[f"z{t}"]
@@ -262,7 +262,7 @@ def test_trace_lists_the_lecture_example_in_topological_order():
 def test_trace_values_and_adjoints_agree_with_the_engine_and_finite_differences():
     f, w1, w2 = lecture_f(1.3, 0.7)
     rows = trace_rows(ag.viz.trace(f, precision=12))
-    steps = [n for n in ag.topological_order([f]) if n._op is not None]
+    steps = [n for n in ag.topological_order([f]) if n.op is not None]
     engine = ag.grad(f, [w1, w2, *steps], retain_graph=True)
     values = [1.3, 0.7, *lecture_steps(1.3, 0.7)]
     for name, value, g in zip(["w1", "w2"] + [f"z{t}" for t in range(1, 11)], values, engine):
@@ -290,7 +290,7 @@ def test_reverse_view_follows_the_sweep_and_visits_each_node_once():
     terms = re.findall(r"^\s+adjoint\[(\S+)\] \+= .*?\+= (\S+)\s+-> (\S+)$", text, flags=re.M)
     # one term per (step, input requiring grad): counted from the graph itself
     edges = sum(isinstance(x, (Node, Tensor)) and x.requires_grad
-                for n in ag.topological_order([f]) if n._op for x in n._inputs)
+                for n in ag.topological_order([f]) if n.op for x in n.inputs)
     assert len(terms) == edges == 15
     final = {name: float(total) for name, _, total in terms}  # the last total of each node is its adjoint
     dw1, dw2 = ag.grad(f, [w1, w2], retain_graph=True)
@@ -343,7 +343,7 @@ def test_tensor_graph_trace_shows_shapes_summaries_parameters_and_true_adjoints(
     mean, lo, hi = (float(v) for v in re.findall(r"-?\d\S*", rows["z1"]["value"].replace(",", "")))
     z1 = W.data @ x
     assert (mean, lo, hi) == pytest.approx((z1.mean(), z1.min(), z1.max()), rel=1e-9)
-    steps = [n for n in ag.topological_order([y]) if n._op is not None]
+    steps = [n for n in ag.topological_order([y]) if n.op is not None]
     engine = ag.grad(y, [W, b, *steps], retain_graph=True)
 
     def summary(a: np.ndarray) -> tuple[float, ...]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import Vertex, is_vertex, unbroadcast
+from ..backward import GraphNode, is_node, unbroadcast
 from ..node import Node
 from ..tensor import Tensor
 from .numbering import Numbering
@@ -38,9 +38,9 @@ class Sweep:
     """The result: ``adjoint[node]`` = dz_T/dz_t for every node, the ``terms`` in the order they were added, and
     ``visits[node]``, how often the sweep took each node up (once each, which is why reverse mode is O(T))."""
 
-    adjoint: dict[Vertex, np.ndarray] = field(default_factory=dict)
+    adjoint: dict[GraphNode, np.ndarray] = field(default_factory=dict)
     terms: list[Term] = field(default_factory=list)
-    visits: dict[Vertex, int] = field(default_factory=dict)
+    visits: dict[GraphNode, int] = field(default_factory=dict)
 
 
 def seed_for(root: Tensor, grad: Any, what: str) -> np.ndarray:
@@ -65,13 +65,13 @@ def reverse_sweep(numbering: Numbering, seed: np.ndarray) -> Sweep:
     for node in reversed(numbering.order):
         sweep.visits[node] = sweep.visits.get(node, 0) + 1
         g = sweep.adjoint.get(node)
-        if node._op is None or g is None:
+        if node.op is None or g is None:
             continue
         z, args = numbering.value[node], numbering.input_values(node)
-        for i, (x, vjp) in enumerate(zip(node._inputs, node._op.vjps)):
-            if vjp is None or not is_vertex(x):
+        for i, (x, vjp) in enumerate(zip(node.inputs, node.op.vjps)):
+            if vjp is None or not is_node(x):
                 continue
-            value = np.asarray(unbroadcast(vjp(g, z, *args, **node._params), x.shape))
+            value = np.asarray(unbroadcast(vjp(g, z, *args, **node.params), x.shape))
             total = value if x not in sweep.adjoint else sweep.adjoint[x] + value
             sweep.adjoint[x] = total
             sweep.terms.append(Term(node, i, value, total))

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import graphviz
-
-from ..backward import Vertex
+from ..backward import GraphNode
 from ..node import Node
 from ..primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT
-from ..scopes import scope_of
 from ..tensor import RetainGrad, Tensor
 from .adjoints import reverse_sweep, seed_for
 from .formulas import step_text
 from .numbering import Constant, Numbering
 from .values import count, shape_text, value_text
+
+if TYPE_CHECKING:  # graphviz is imported by a drawing, not by `import autograd_core`
+    import graphviz
 
 # The fill of a step by the lectures' kind of primitive, and how the legend names it.
 KIND_COLOURS = {AFFINE: "#cfe2f3", PRODUCT: "#fce5cd", ELEMENTWISE: "#d9ead3", COMPOSITE: "#e4d7f5"}
@@ -43,18 +43,19 @@ def _label(lines: list[str]) -> str:
     return "\n".join(line.replace("\\", "\\\\") for line in cut)
 
 
-def _inputs_of(numbering: Numbering, node: Vertex) -> list[Item]:
+def _inputs_of(numbering: Numbering, node: GraphNode) -> list[Item]:
     """What feeds a drawn step: the graph nodes and constants it was computed from, in argument order."""
-    if node._op is None:
+    if node.op is None:
         return []
-    return [numbering.constant(node, i) or x for i, x in enumerate(node._inputs)]
+    return [numbering.constant(node, i) or x for i, x in enumerate(node.inputs)]
 
 
-def _stored_grad(node: Vertex) -> Any:
+def _stored_grad(node: GraphNode) -> Any:
     """The ``.grad`` kept for a node: an input's own, or that of the Tensor whose ``retain_grad()`` hooked the step."""
     if isinstance(node, Tensor):
         return node.grad
-    retained = [h.tensor.grad for h in node._hooks or () if isinstance(h, RetainGrad) and h.tensor.grad is not None]
+    retained = [h.tensor().grad for h in node._hooks or () if isinstance(h, RetainGrad) and h.tensor() is not None
+                and h.tensor().grad is not None]
     return retained[0] if retained else None
 
 
@@ -85,7 +86,7 @@ def _scopes(numbering: Numbering, kept: list[Item]) -> dict[int, str]:
     users: dict[int, set[str | None]] = {}
     for item in kept:
         if isinstance(item, Node):
-            s = scope_of(item)
+            s = item.scope if isinstance(item, Node) else None
             if s is not None:
                 scope[id(item)] = s
             for x in _inputs_of(numbering, item):
@@ -155,6 +156,8 @@ def draw_graph(
     """
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be at least 1 (or None for all), got {max_nodes}")
+    import graphviz
+
     numbering = Numbering(root, "draw_graph")
     sweep = reverse_sweep(numbering, seed_for(root, grad, "draw_graph")) if adjoints else None
     kept = _nearest(numbering, max_nodes)
@@ -190,12 +193,12 @@ def draw_graph(
             place(item).node(ids[id(item)], _label(lines), **CONSTANT_STYLE)
             continue
         node = item
-        if node._op is None:
+        if node.op is None:
             lines = [numbering.name[node], f"input, {shape_text(node.shape)}"]
             style = dict(INPUT_STYLE)
         else:
-            lines = [step_text(numbering, node), f"{node._op.name}, {shape_text(node.shape)}"]
-            style = _step_style(node._op.kind)
+            lines = [step_text(numbering, node), f"{node.op.name}, {shape_text(node.shape)}"]
+            style = _step_style(node.op.kind)
         if show_data:
             lines.append(f"value {value_text(numbering.value[node], precision)}")
         stored = _stored_grad(node)

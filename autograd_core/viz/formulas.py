@@ -94,9 +94,9 @@ def _relevant(name: str, value: Any) -> bool:
 
 def right_hand_side(numbering: Numbering, node: Node) -> str:
     """h_t(parents) for a step: ``sin(z6)``, ``z7 * z8``, ``sum(z3, axis=1)``, ``z2[0:2]``."""
-    op = node._op
-    operands = [numbering.operand(node, i) for i in range(len(node._inputs))]
-    params = node._params or {}
+    op = node.op
+    operands = [numbering.operand(node, i) for i in range(len(node.inputs))]
+    params = node.params or {}
     if op.name in INFIX and len(operands) == 2:
         return f"{operands[0]} {INFIX[op.name]} {operands[1]}"
     if op.name == "negative":
@@ -109,16 +109,16 @@ def right_hand_side(numbering: Numbering, node: Node) -> str:
 
 def step_text(numbering: Numbering, node: Node) -> str:
     """A node's line of the evaluation trace: ``z7 = sin(z6)``, or ``w1 = input`` for an input."""
-    if node._op is None:
+    if node.op is None:
         return f"{numbering.name[node]} = input"
     return f"{numbering.name[node]} = {right_hand_side(numbering, node)}"
 
 
 def adjoint_term(numbering: Numbering, node: Node, i: int) -> str:
     """What input ``i`` of ``node`` receives: ``adjoint[z7] * cos(z6)`` (for input z6 of z7 = sin(z6))."""
-    operands = [numbering.operand(node, j) for j in range(len(node._inputs))]
+    operands = [numbering.operand(node, j) for j in range(len(node.inputs))]
     g = f"adjoint[{numbering.name[node]}]"
-    template = ADJOINT_TERMS.get(node._op.name, "vjp_" + node._op.name + "[input {i}]({g})")
+    template = ADJOINT_TERMS.get(node.op.name, "vjp_" + node.op.name + "[input {i}]({g})")
     if isinstance(template, tuple):
         template = template[i]
     return template.format(*operands, g=g, z=numbering.name[node], xi=operands[i], i=i)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import Vertex, is_vertex, topological_order
+from ..backward import GraphNode, is_node, topological_order
 from ..node import Node
 from ..tensor import Tensor
 from .values import number
@@ -71,23 +71,23 @@ class Numbering:
             raise TypeError(f"{what}: expected a Tensor, got {type(root).__name__}")
         if not root.requires_grad:
             raise ValueError(NO_GRAPH.format(what=what))
-        self.root: Vertex = root._vertex
-        self.order: list[Vertex] = topological_order([root])
-        self.inputs = [node for node in self.order if node._op is None]
-        self.steps = [node for node in self.order if node._op is not None]
-        self.step: dict[Vertex, int] = {node: 0 for node in self.inputs}
+        self.root: GraphNode = root._graph_node
+        self.order: list[GraphNode] = topological_order([root])
+        self.inputs = [node for node in self.order if node.op is None]
+        self.steps = [node for node in self.order if node.op is not None]
+        self.step: dict[GraphNode, int] = {node: 0 for node in self.inputs}
         self.step.update({node: t for t, node in enumerate(self.steps, start=1)})
 
         # user names first, so that generated names can step around them
         taken: set[str] = set()
-        self.name: dict[Vertex, str] = {}  # and constant Tensors with a user name
+        self.name: dict[GraphNode, str] = {}  # and constant Tensors with a user name
         for node in self.order:
             if node.name is not None:
                 self.name[node] = _fresh(node.name, taken)
         for node in self.steps:
-            if node._inputs is None:
+            if node.inputs is None:
                 raise RuntimeError(FREED.format(what=what, name=self.name.get(node, f"z{self.step[node]}")))
-            for x in node._inputs:
+            for x in node.inputs:
                 if _is_constant_tensor(x) and x.name is not None and x not in self.name:
                     self.name[x] = _fresh(x.name, taken)
         for k, node in enumerate(self.inputs, start=1):
@@ -103,8 +103,8 @@ class Numbering:
         self._constant_of: dict[tuple[int, int], Constant] = {}
         shared: dict[Tensor, Constant] = {}
         for node in self.steps:
-            for i, x in enumerate(node._inputs):
-                if is_vertex(x):
+            for i, x in enumerate(node.inputs):
+                if is_node(x):
                     continue
                 constant = shared.get(x) if isinstance(x, Tensor) else None
                 if constant is None:
@@ -116,19 +116,19 @@ class Numbering:
 
         # The values z_t. The graph keeps only what the derivative rules read, so the values of the steps are
         # worked out again here, from the inputs' and constants' values: the forward pass of the trace, replayed.
-        self.value: dict[Vertex, np.ndarray] = {}
+        self.value: dict[GraphNode, np.ndarray] = {}
         for node in self.order:
-            if node._op is None:
+            if node.op is None:
                 self.value[node] = node.data
             else:
-                self.value[node] = np.asarray(node._op.forward(*self.input_values(node), **node._params))
+                self.value[node] = np.asarray(node.op.forward(*self.input_values(node), **node.params))
 
     def input_values(self, node: Node) -> list[Any]:
         """The values of a step's inputs, in argument order: nodes' values and constants as they are."""
-        return [self._value_of(x) for x in node._inputs]
+        return [self._value_of(x) for x in node.inputs]
 
     def _value_of(self, x: Any) -> Any:
-        if is_vertex(x):
+        if is_node(x):
             return self.value[x]
         return x.data if isinstance(x, Tensor) else x
 
@@ -155,7 +155,7 @@ class Numbering:
         """How input ``i`` of ``node`` reads in a formula: a node's name, or a constant's label."""
         constant = self.constant(node, i)
         if constant is None:
-            return self.name[node._inputs[i]]
+            return self.name[node.inputs[i]]
         if constant.literal and constant.label.startswith("-"):
             return f"({constant.label})"  # so that "z1 * -2" reads "z1 * (-2)"
         return constant.label
