@@ -1,7 +1,8 @@
 """Reverse mode: one sweep over the evaluation trace, from the output back to the inputs.
 
-The forward pass recorded the trace z_1 ... z_T as a graph. Reverse mode visits its nodes once each, in reverse
-topological order (every node after all the nodes that use it), carrying for each node its adjoint dz_T/dz_t.
+The forward pass recorded the trace z_1 ... z_T as a graph. Reverse mode visits its nodes once each, newest first
+(every node is made after its inputs, so it comes after all the nodes that use it), carrying for each node its
+adjoint dz_T/dz_t.
 When a node's turn comes, every use of it has already sent its share, so its adjoint is complete: the node passes
 it through its primitive's vjp rules to its own inputs, adding into their adjoints, and is never looked at again.
 Each node is visited once, so the sweep costs O(T), a small constant times the forward pass (Baur-Strassen).
@@ -35,9 +36,11 @@ def is_node(x: Any) -> bool:
 
 def topological_order(roots: Sequence[Tensor | Node]) -> list[GraphNode]:
     """Every node the roots depend on, each once, inputs before the nodes that use them: the leaves that require
-    grad (Tensors) and the steps (Nodes, see node.py). Reversed, it is the order of the reverse sweep.
+    grad (Tensors) and the steps (Nodes, see node.py).
 
-    Kahn's algorithm run from the roots down: a node is placed once every use of it is.
+    Kahn's algorithm run from the roots down: a node is placed once every use of it is. This numbers the steps of a
+    drawing or a printed trace the way one reads a formula, outermost operation last, as the lectures do. (The sweep
+    needs only some order with each node after its uses, and takes the cheaper one of ``newest_first``.)
     """
     roots = [r._graph_node if isinstance(r, Tensor) else r for r in roots]
     uses = _count_uses(roots)
@@ -53,6 +56,23 @@ def topological_order(roots: Sequence[Tensor | Node]) -> list[GraphNode]:
                     ready.append(x)
     order.reverse()
     return order
+
+
+def newest_first(roots: Sequence[GraphNode]) -> list[GraphNode]:
+    """Every node the roots depend on, newest first: each after all the nodes that use it, since a node is always
+    made after its inputs. One walk to find them, then a sort by the number each got when it was made (node.py)."""
+    found = set(roots)
+    stack = list(found)
+    while stack:
+        for x in stack.pop().inputs or ():
+            if is_node(x) and x not in found:
+                found.add(x)
+                stack.append(x)
+    return sorted(found, key=_made, reverse=True)
+
+
+def _made(node: GraphNode) -> int:
+    return node._number
 
 
 def _count_uses(roots: Sequence[GraphNode]) -> dict[GraphNode, int]:
@@ -94,7 +114,7 @@ FREED = (
 
 def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: bool, create_graph: bool,
           wanted: set[GraphNode]) -> dict[GraphNode, Any]:  # fmt: skip
-    """The reverse sweep over ``order`` (a topological order, inputs first), starting from the adjoints ``seeds``
+    """The reverse sweep over ``order`` (each node after all the nodes that use it), starting from the adjoints ``seeds``
     of the outputs. Returns the adjoints of the ``wanted`` nodes. Adjoints flow only to nodes in ``order``, so a
     rule is called only for an input that is. Under ``create_graph`` the adjoints are Tensors and the rules record
     them; without ``retain_graph`` a step lets go of its inputs and kept values once it has passed its adjoint on.
@@ -102,7 +122,7 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
     in_order = set(order)
     adjoints = dict(seeds)
     found = {}
-    for node in reversed(order):
+    for node in order:  # every use of the node is swept: its adjoint is complete
         g = adjoints.pop(node, None)
         if g is None:
             continue  # no derivative reaches it
@@ -110,38 +130,44 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             g = _run_hooks(node, g, create_graph)
         if node in wanted:
             found[node] = g
-            if node.op is None or node.freed:
-                continue  # a leaf, or a step an earlier sweep let go of: nothing below it can be reached
-        shares = _adjoints_of_inputs(node, g, create_graph, in_order)
-        for x, gx in shares:
-            adjoints[x] = adjoints[x] + gx if x in adjoints else gx
-        if shares and not retain_graph:
+        if node.op is None or node.freed and node in wanted:
+            continue  # a leaf, or a step an earlier sweep let go of: nothing below it can be reached
+        if node.freed:
+            raise RuntimeError(FREED)
+        z, args = _as_tensors(node) if create_graph else (node.z, node.args)
+        passed = False
+        for i in node.grad_inputs:
+            x = node.inputs[i]
+            if x in in_order:
+                gx = node.op.vjps[i](g, z, *args, **node.params)  # g^T dz/dx, by the primitive's rule for input i
+                if gx.shape != x.shape:
+                    gx = _unbroadcast_to(gx, x, node, i)
+                if anomaly.enabled:
+                    anomaly.check_backward(node, i, gx)
+                adjoints[x] = adjoints[x] + gx if x in adjoints else gx
+                passed = True
+        if passed and not retain_graph:
             node.free()
     return found
 
 
-def _adjoints_of_inputs(node: Node, g: Any, create_graph: bool, in_order: set[GraphNode]) -> list[tuple[Any, Any]]:
-    """Each input x of the step ``node`` that takes part in the sweep, with its share g^T dz/dx of the adjoint."""
-    if node.freed:
-        raise RuntimeError(FREED)
-    z, args = node.z, node.args
-    if create_graph:  # the rules see Tensors, so that they record the gradient's own graph
-        z = Tensor._make(z, node)
-        args = [Tensor._make(a, x) if isinstance(x, Node) else x for x, a in zip(node.inputs, args)]
-    shares = []
-    for i in node.grad_inputs:
-        x = node.inputs[i]
-        if x in in_order:
-            gx = unbroadcast(node.op.vjps[i](g, z, *args, **node.params), x.shape)
-            if gx.shape != x.shape:
-                raise RuntimeError(
-                    f"{node.op.name}: the vjp rule of input {i} returned a gradient of shape {gx.shape} for an "
-                    f"input of shape {x.shape}; a rule must return the input's shape (or one that broadcasts to it)"
-                )
-            if anomaly.enabled:
-                anomaly.check_backward(node, i, gx)
-            shares.append((x, gx))
-    return shares
+def _as_tensors(node: Node) -> tuple[Tensor, list[Any]]:
+    """The step's output and inputs as its rules see them under ``create_graph``: Tensors on the graph (the kept
+    arrays on their nodes), so that the rules record the gradient's own graph; constants as they are."""
+    args = [Tensor._make(a, x) if isinstance(x, Node) else x for x, a in zip(node.inputs, node.args)]
+    return Tensor._make(node.z, node), args
+
+
+def _unbroadcast_to(gx: Any, x: GraphNode, node: Node, i: int) -> Any:
+    """``gx`` summed down to the shape of ``node``'s input ``i`` (see ``unbroadcast``), or an error naming the rule
+    when it cannot be."""
+    gx = unbroadcast(gx, x.shape)
+    if gx.shape != x.shape:
+        raise RuntimeError(
+            f"{node.op.name}: the vjp rule of input {i} returned a gradient of shape {gx.shape} for an input of "
+            f"shape {x.shape}; a rule must return the input's shape (or one that broadcasts to it)"
+        )
+    return gx
 
 
 def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:
@@ -213,7 +239,7 @@ def backward(output: Tensor, grad: Tensor | np.ndarray | float | None = None, re
              create_graph: bool = False) -> None:  # fmt: skip
     """Accumulate d(output)/d(leaf), weighted by ``grad``, into ``leaf.grad`` for every leaf that requires grad."""
     seeds = _seeds([output], [grad], create_graph, "backward")
-    order = topological_order(list(seeds))
+    order = newest_first(list(seeds))
     leaves = {node for node in order if isinstance(node, Tensor)}
     retain = create_graph if retain_graph is None else retain_graph
     with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
@@ -257,11 +283,11 @@ def grad(
 
 
 def _between(roots: list[GraphNode], targets: set[GraphNode]) -> list[GraphNode]:
-    """The nodes below the roots that are a target or have one below them, in topological order: the only ones an
+    """The nodes below the roots that are a target or have one below them, newest first: the only ones an
     ``ag.grad`` sweep needs to visit. A freed node is kept, so that reaching it raises."""
-    order = topological_order(roots)
+    order = newest_first(roots)
     within: set[GraphNode] = set()
-    for node in order:  # inputs first: a node's inputs are settled before it
+    for node in reversed(order):  # oldest first: a node's inputs are settled before it
         if node in targets or (node.op is not None and (node.freed or any(x in within for x in node.inputs
                                                                             if is_node(x)))):  # fmt: skip
             within.add(node)

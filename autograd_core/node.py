@@ -25,9 +25,14 @@ The node interface, read-only for everyone but the sweep:
 
 from __future__ import annotations
 
+from itertools import count
 from typing import Any
 
-from .scopes import current_scope
+from .scopes import state as scopes
+
+# Every node (and every leaf Tensor) is numbered when it is made. A node is always made after its inputs, so the
+# numbers order the graph: the sweep visits the newest node first, and then always finds a node's uses swept.
+next_number = count().__next__
 
 
 class Node:
@@ -37,7 +42,7 @@ class Node:
     """
 
     __slots__ = ("op", "inputs", "grad_inputs", "args", "z", "params", "shape", "dtype", "name", "scope", "_hooks",
-                 "origin")  # fmt: skip
+                 "origin", "_number")  # fmt: skip
     requires_grad = True  # every node lies on a path from an input that requires grad
 
     def __init__(self, op: Any, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], args: tuple[Any, ...],
@@ -51,9 +56,10 @@ class Node:
         self.shape: tuple[int, ...] = value.shape
         self.dtype = value.dtype
         self.name: str | None = None
-        self.scope: str | None = current_scope()
+        self.scope: str | None = scopes.path
         self._hooks: list[Any] | None = None  # register_hook's functions, called on the node's complete adjoint
         self.origin: tuple[int, str] | None = None  # (trace step, user's line), recorded under detect_anomaly
+        self._number = next_number()
 
     @property
     def saved(self) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class Primitive:
     and the output: safe for a rule whose reads are not declared.
     """
 
-    __slots__ = ("name", "kind", "forward", "vjps", "saves", "_kept")
+    __slots__ = ("name", "kind", "forward", "vjps", "saves", "_ruleless", "_kept")
 
     def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None,
                  saves: dict[str, str] | None = None) -> None:  # fmt: skip
@@ -60,6 +60,8 @@ class Primitive:
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
         self.saves = saves
+        # the inputs without a rule (a condition, an index): they never receive an adjoint
+        self._ruleless = () if isinstance(self.vjps, EachInput) else tuple(i for i, v in enumerate(vjps) if v is None)
         self._kept: dict[tuple[int, tuple[int, ...]], tuple[bool, tuple[int, ...]]] = {}
 
     def __repr__(self) -> str:
@@ -85,40 +87,52 @@ class Primitive:
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
-        if not any(isinstance(x, Tensor) for x in inputs):
-            return self.forward(*inputs, **params)  # numbers only, as in the rules of an ordinary backward
-        values = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        value = self._compute(values, params)
-        node = None
-        if grad_mode.enabled and self.vjps:
-            grad_inputs = tuple(i for i, x in enumerate(inputs)
-                                if isinstance(x, Tensor) and x.requires_grad and self.vjps[i] is not None)  # fmt: skip
-            if grad_inputs:  # some input requires grad: record the step
-                node = self._record(inputs, grad_inputs, values, value, params)
-        out = Tensor._make(value, node)
-        if anomaly.enabled:
-            anomaly.check_forward(out, self, values)
-        return out
-
-    def _compute(self, values: list[Any], params: dict[str, Any]) -> np.ndarray:
-        """The forward on the inputs' values, as an array; numpy's shape errors say which operation failed."""
+        for x in inputs:
+            if isinstance(x, Tensor):
+                break
+        else:  # numbers only, as in the rules of an ordinary backward: numpy's result, and no graph
+            return self.forward(*inputs, **params)
+        # the inputs' values for numpy, and the graph's view of them: an operation's result by its node, a leaf or
+        # a constant as itself; and the positions of those that require grad
+        values, graph_inputs, grad_inputs = [], [], []
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor):
+                values.append(x.data)
+                graph_inputs.append(x if x._node is None else x._node)
+                if x.requires_grad:
+                    grad_inputs.append(i)
+            else:
+                values.append(x)
+                graph_inputs.append(x)
         try:
             value = self.forward(*values, **params)
         except ShapeError:
             raise
-        except (ValueError, IndexError) as err:
+        except (ValueError, IndexError) as err:  # numpy's message names the shapes; say which operation it was
             raise type(err)(f"{self.name}: {err}") from None
-        return value if isinstance(value, np.ndarray) else np.asarray(value)  # numpy gives scalars from 0-d work
+        if not isinstance(value, np.ndarray):  # numpy gives scalars from 0-d work; a node always holds an array
+            value = np.asarray(value)
+        node = None
+        if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
+            node = self._record(graph_inputs, grad_inputs, values, value, params)
+        out = Tensor._make(value, node)
+        if anomaly.enabled:
+            anomaly.check_forward(out, self, inputs)
+        return out
 
-    def _record(self, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], values: list[Any], value: np.ndarray,
-                params: dict[str, Any]) -> Node:  # fmt: skip
-        """A new node: the graph's view of the inputs (an operation's result by its node, a leaf or a constant as
-        itself) and the values the rules of ``grad_inputs`` read (None in the places of the others)."""
-        keep_z, drop = self.kept(len(inputs), grad_inputs)
-        # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-        args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
-        graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
-        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value)
+    def _record(self, inputs: list[Any], grad_inputs: list[int], values: list[Any], value: np.ndarray,
+                params: dict[str, Any]) -> Node | None:  # fmt: skip
+        """A new node of ``inputs`` (as the graph sees them) keeping the values that the rules of ``grad_inputs``
+        read (None in the places of the others); None if no input that requires grad has a rule."""
+        if self._ruleless:
+            grad_inputs = [i for i in grad_inputs if i not in self._ruleless]
+            if not grad_inputs:
+                return None
+        key = (len(inputs), tuple(grad_inputs))
+        keep_z, drop = self._kept.get(key) or self.kept(*key)
+        for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+            values[i] = None
+        return Node(self, tuple(inputs), key[1], tuple(values), value if keep_z else None, params, value)
 
 
 class EachInput:

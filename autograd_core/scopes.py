@@ -13,16 +13,16 @@ import threading
 
 class _OpenScopes(threading.local):
     def __init__(self) -> None:
-        self.paths: list[str] = []  # the open scopes' paths, innermost last
+        self.path: str | None = None  # the innermost open scope's path, read by every new node (node.py)
+        self.outer: list[str | None] = []  # the paths of the scopes around it, innermost last
 
 
-_open = _OpenScopes()
+state = _OpenScopes()
 
 
 def current_scope() -> str | None:
     """The path of the innermost open scope ("encoder.fc1"), or None outside every scope."""
-    paths = _open.paths
-    return paths[-1] if paths else None
+    return state.path
 
 
 class name_scope:
@@ -32,8 +32,8 @@ class name_scope:
         self.name = name
 
     def __enter__(self) -> None:
-        outer = current_scope()
-        _open.paths.append(self.name if outer is None else f"{outer}.{self.name}")
+        state.outer.append(state.path)
+        state.path = self.name if state.path is None else f"{state.path}.{self.name}"
 
     def __exit__(self, *exc: object) -> None:
-        _open.paths.pop()
+        state.path = state.outer.pop()

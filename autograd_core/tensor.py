@@ -17,7 +17,7 @@ from numpy.typing import DTypeLike
 from .dtypes import get_default_dtype
 import weakref
 
-from .node import Node
+from .node import Node, next_number
 
 Axis = int | tuple[int, ...] | None
 
@@ -49,7 +49,7 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
     # As a node of the graph, a leaf is a step with no operation and no inputs (an operation's result is never a
     # node itself: its grad_fn is).
@@ -85,6 +85,7 @@ class Tensor:
         self._name: str | None = name
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
+        self._number = next_number()  # as a node's (node.py); a copy keeps it, which orders it as well
 
     @staticmethod
     def _make(value: np.ndarray, node: Node | None) -> Tensor:
@@ -96,7 +97,9 @@ class Tensor:
         t._name = None
         t._node = node
         t._hooks = None
-        t.requires_grad = node is not None  # a leaf may be made to require grad: then it is a node of the graph
+        t.requires_grad = node is not None
+        if node is None:  # a leaf may be made to require grad: then it is a node of the graph, numbered as one
+            t._number = next_number()
         return t
 
     # ---- attributes -------------------------------------------------------------------------------------------
