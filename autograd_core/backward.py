@@ -114,9 +114,9 @@ FREED = (
 
 def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: bool, create_graph: bool,
           wanted: set[GraphNode]) -> dict[GraphNode, Any]:  # fmt: skip
-    """The reverse sweep over ``order`` (each node after all the nodes that use it), starting from the adjoints ``seeds``
-    of the outputs. Returns the adjoints of the ``wanted`` nodes. Adjoints flow only to nodes in ``order``, so a
-    rule is called only for an input that is. Under ``create_graph`` the adjoints are Tensors and the rules record
+    """The reverse sweep over ``order`` (each node after all the nodes that use it), from the adjoints ``seeds`` of
+    the outputs. Returns the adjoints of the ``wanted`` nodes. Adjoints flow only to nodes in ``order``, so a rule
+    is called only for an input that is. Under ``create_graph`` the adjoints are Tensors and the rules record
     them; without ``retain_graph`` a step lets go of its inputs and kept values once it has passed its adjoint on.
     """
     in_order = set(order)
