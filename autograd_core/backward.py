@@ -132,7 +132,11 @@ def _adjoints_of_inputs(node: Node, g: Any, create_graph: bool, in_order: set[Gr
     for i in node.grad_inputs:
         x = node.inputs[i]
         if x in in_order:
-            gx = unbroadcast(node.op.vjps[i](g, z, *args, **node.params), x.shape)
+            if create_graph:
+                gx = _recorded_vjp(node, i, g, z, args)
+            else:
+                gx = node.op.vjps[i](g, z, *args, **node.params)
+            gx = unbroadcast(gx, x.shape)
             if gx.shape != x.shape:
                 raise RuntimeError(
                     f"{node.op.name}: the vjp rule of input {i} returned a gradient of shape {gx.shape} for an "
@@ -142,6 +146,40 @@ def _adjoints_of_inputs(node: Node, g: Any, create_graph: bool, in_order: set[Gr
                 anomaly.check_backward(node, i, gx)
             shares.append((x, gx))
     return shares
+
+
+class NumpyRuleError(TypeError):
+    """A vjp rule computed with numpy under ``create_graph``, where it must record its adjoint as a graph."""
+
+
+# numpy's words when one of its functions is handed a Tensor (Tensor sets __array_ufunc__ = None: see tensor.py)
+_NUMPY_ON_A_TENSOR = "does not support ufuncs"
+
+
+def _recorded_vjp(node: Node, i: int, g: Tensor, z: Tensor, args: list[Any]) -> Tensor:
+    """Input i's rule under ``create_graph``, handed Tensors so that it records the adjoint as a graph. A rule that
+    computes with numpy cannot: it fails in numpy, or returns an array. Both are stopped here, with what to do."""
+    try:
+        gx = node.op.vjps[i](g, z, *args, **node.params)
+    except TypeError as err:
+        if _NUMPY_ON_A_TENSOR not in str(err):
+            raise
+        raise NumpyRuleError(_numpy_rule(node, i, f"numpy said: {err}")) from err
+    if not isinstance(gx, Tensor):
+        raise NumpyRuleError(_numpy_rule(node, i, f"it returned a {type(gx).__module__}.{type(gx).__name__}, not a Tensor"))
+    return gx
+
+
+def _numpy_rule(node: Node, i: int, why: str) -> str:
+    name = node.op.input_names(len(node.inputs))[i]
+    return (
+        f"{node.op.name}: the vjp rule of input {i} ({name}) computes with numpy ({why}), so create_graph=True "
+        "cannot record it. Under create_graph the rules are handed Tensors and must build the adjoint from them "
+        "with operations the engine records. Write the rule with operators (+ - * / ** @) and the derivative "
+        "table's primitives, which compute numbers on arrays and record on Tensors: ag.primitives.cos(x) for "
+        "np.cos(x), ag.primitives.where(c, a, b) for np.where, ag.primitives.sum(a, axis=..., keepdims=...) for "
+        "np.sum; constants as Python numbers. (An ordinary backward, first derivatives only, works either way.)"
+    )
 
 
 def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:
