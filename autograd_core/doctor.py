@@ -28,6 +28,7 @@ import numpy as np
 
 from .backward import NumpyRuleError, grad, unbroadcast
 from .functional import vjp
+from .grad_mode import enable_grad
 from .gradcheck import GradcheckError, _engine_jacobian, _numeric_jacobian, first_mismatch
 from .primitive import Primitive
 from .tensor import Tensor
@@ -66,13 +67,13 @@ class _Case:
     def forward(self) -> np.ndarray:
         return np.asarray(self.op.forward(*self.values, **self.params))
 
+    def input_name(self, i: int) -> str:
+        """The name ``saves=`` gives input i, else x0, x1, ..."""
+        return self.op.input_names(len(self.values))[i]
+
     def rule(self, i: int) -> str:
         """``the vjp rule of input 1 (y)``, as the messages name it."""
-        name = self.op.input_names(len(self.values))[i]
-        return f"the vjp rule of input {i} ({name})"
-
-    def input_name(self, i: int) -> str:
-        return self.op.input_names(len(self.values))[i]
+        return f"the vjp rule of input {i} ({self.input_name(i)})"
 
     def cast(self, dtype: type) -> _Case:
         values = tuple(v.astype(dtype) if i in self.checked else v for i, v in enumerate(self.values))
@@ -91,12 +92,13 @@ def check_primitive(op: Primitive, *inputs: Any, **params: Any) -> bool:
     are. Choose sample values away from the forward's kinks, where central differences straddle a corner.
     """
     case = _case(op, inputs, params)
-    for sample in (case, *_broadcast_variants(case)):
-        z = sample.forward()
-        for i in sample.checked:
-            _check_first_order(sample, i, z)
-    _check_second_order(case)
-    _check_float32(case)
+    with enable_grad():  # the checks record graphs, even when called inside no_grad()
+        for sample in (case, *_broadcast_variants(case)):
+            z = sample.forward()
+            for i in sample.checked:
+                _check_first_order(sample, i, z)
+        _check_second_order(case)
+        _check_float32(case)
     return True
 
 

@@ -167,3 +167,11 @@ def test_bad_calls_of_the_doctor():
         ag.check_primitive(square(lambda g, z, x: 2 * g * x), X, X)
     with pytest.raises(ValueError, match="no floating-point input has a rule"):
         ag.check_primitive(square(lambda g, z, x: 2 * g * x), np.arange(3))
+
+
+def test_works_inside_no_grad_and_leaves_the_inputs_alone():
+    x = ag.Tensor(X.copy(), requires_grad=True)
+    with ag.no_grad():
+        assert ag.check_primitive(square(lambda g, z, x: 2 * g * x), x)
+    np.testing.assert_array_equal(x.data, X)
+    assert x.grad is None
