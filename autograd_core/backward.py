@@ -166,7 +166,8 @@ def _recorded_vjp(node: Node, i: int, g: Tensor, z: Tensor, args: list[Any]) -> 
             raise
         raise NumpyRuleError(_numpy_rule(node, i, f"numpy said: {err}")) from err
     if not isinstance(gx, Tensor):
-        raise NumpyRuleError(_numpy_rule(node, i, f"it returned a {type(gx).__module__}.{type(gx).__name__}, not a Tensor"))
+        returned = f"{type(gx).__module__}.{type(gx).__name__}"
+        raise NumpyRuleError(_numpy_rule(node, i, f"it returned a {returned}, not a Tensor"))
     return gx
 
 

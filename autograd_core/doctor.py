@@ -136,7 +136,7 @@ def _broadcast_variants(case: _Case) -> list[_Case]:
         if x.ndim == 0 or x.shape[0] == 1:
             continue
         for smaller in (x[:1].copy(), np.array(x[0])):
-            note = f" (again with input {i} cut to shape {smaller.shape}, broadcast by the forward to the output's {shape})"
+            note = f" (again with input {i} cut to shape {smaller.shape}, broadcast by the forward to {shape})"
             variant = replace(case, values=case.values[:i] + (smaller,) + case.values[i + 1 :], note=note)
             try:
                 if variant.forward().shape == shape:

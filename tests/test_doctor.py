@@ -41,7 +41,8 @@ RIGHT = {
                                 lambda g, z, x, y, *, alpha: g, lambda g, z, x, y, *, alpha: alpha * g,
                                 saves={"x": "", "y": ""}), (X, RNG.standard_normal(3)), {"alpha": 0.5}),
     "float32 inputs": (square(lambda g, z, x: 2 * g * x), (X.astype(np.float32),), {}),
-    "a condition": (ag.Primitive("select", ag.AFFINE, lambda c, x: np.where(c, x, 0.0), None, lambda g, z, c, x: P.where(c, g, 0)),
+    "a condition": (ag.Primitive("select", ag.AFFINE, lambda c, x: np.where(c, x, 0.0),
+                                 None, lambda g, z, c, x: P.where(c, g, 0)),
                     (X > 1, X), {}),
 }  # fmt: skip
 
@@ -65,7 +66,8 @@ def both_values(message: str) -> tuple[float, float]:
 
 def test_a_wrong_factor_names_rule_index_both_values_and_the_ratio():
     message = diagnosis(square(lambda g, z, x: g * x), X)  # d(x^2)/dx = 2x: the 2 is missing
-    assert message.startswith("check_primitive(square): the vjp rule of input 0 (x0) is wrong at d z[0, 0] / d x0[0, 0]")
+    assert message.startswith("check_primitive(square): the vjp rule of input 0 (x0) is wrong at "
+                              "d z[0, 0] / d x0[0, 0]")
     engine, numeric = both_values(message)
     assert engine == pytest.approx(X[0, 0], rel=1e-12) and numeric == pytest.approx(2 * X[0, 0], rel=1e-8)
     assert "Every entry is 0.5 times the right one: a constant factor" in message
@@ -108,7 +110,8 @@ def test_a_missing_unbroadcast_that_happens_to_fit_is_caught_by_its_values():
 
 def test_a_rule_that_only_works_unbroadcast():
     # right for equal shapes, but reshaping to y's shape fails where the forward broadcasts y
-    reshaping = ag.Primitive("add", ag.AFFINE, np.add, lambda g, z, x, y: g, lambda g, z, x, y: P.reshape(g, shape=y.shape))
+    reshaping = ag.Primitive("add", ag.AFFINE, np.add,
+                             lambda g, z, x, y: g, lambda g, z, x, y: P.reshape(g, shape=y.shape))
     message = diagnosis(reshaping, X, RNG.standard_normal((2, 3)))
     assert "the vjp rule of input 1 (x1) (again with input 1 cut to shape (1, 3), broadcast by the forward" in message
     assert "cannot reshape a tensor of shape (2, 3)" in message
@@ -120,7 +123,7 @@ def test_a_rule_that_only_works_unbroadcast():
 ])  # fmt: skip
 def test_a_wrong_shape(rule, returned, meaning):
     message = diagnosis(square(rule), X)
-    assert f"the vjp rule of input 0 (x0) returned an adjoint of shape {returned} for an input of shape (2, 3)" in message
+    assert f"input 0 (x0) returned an adjoint of shape {returned} for an input of shape (2, 3)" in message
     assert meaning in message
 
 
@@ -136,7 +139,7 @@ def test_first_order_right_second_order_wrong():
     # np.asarray takes the numbers out of a Tensor: under create_graph the rule's cos(x) is recorded as a constant
     detached = ag.Primitive("sin", ag.ELEMENTWISE, np.sin, lambda g, z, x: g * np.cos(np.asarray(x)))
     message = diagnosis(detached, X)
-    assert "the vjp rule of input 0 (x0) gives right first derivatives but its graph recorded under create_graph" in message
+    assert "the vjp rule of input 0 (x0) gives right first derivatives but its graph recorded under" in message
     found = re.search(r"d \(its result\)\[0, 0\] / d x0\[0, 0\] is (\S+) from the recorded graph, (\S+) from central",
                       message)  # fmt: skip
     g = np.random.default_rng(1).standard_normal(X.shape)  # the doctor's g for the second order
