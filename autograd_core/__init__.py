@@ -17,15 +17,17 @@ from .backward import grad, topological_order
 from .composites import concatenate, stack
 from .dtypes import get_default_dtype, set_default_dtype
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .doctor import check_primitive
 from .node import Node
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .primitive import ShapeError
+from .primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT, Primitive, ShapeError
 from .scopes import current_scope, name_scope
 from .functions import matmul, maximum, minimum, where
 globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
 from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
 __all__ = [
+    "AFFINE", "COMPOSITE", "ELEMENTWISE", "PRODUCT", "Primitive", "check_primitive",
     "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,

@@ -139,7 +139,8 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
         for i in node.grad_inputs:
             x = node.inputs[i]
             if x in in_order:
-                gx = node.op.vjps[i](g, z, *args, **node.params)  # g^T dz/dx, by the primitive's rule for input i
+                # g^T dz/dx, by the primitive's rule for input i (checked to record a graph under create_graph)
+                gx = _recorded_vjp(node, i, g, z, args) if create_graph else node.op.vjps[i](g, z, *args, **node.params)
                 if gx.shape != x.shape:
                     gx = _unbroadcast_to(gx, x, node, i)
                 if anomaly.enabled:
@@ -168,6 +169,41 @@ def _unbroadcast_to(gx: Any, x: GraphNode, node: Node, i: int) -> Any:
             f"shape {x.shape}; a rule must return the input's shape (or one that broadcasts to it)"
         )
     return gx
+
+
+class NumpyRuleError(TypeError):
+    """A vjp rule computed with numpy under ``create_graph``, where it must record its adjoint as a graph."""
+
+
+# numpy's words when one of its functions is handed a Tensor (Tensor sets __array_ufunc__ = None: see tensor.py)
+_NUMPY_ON_A_TENSOR = "does not support ufuncs"
+
+
+def _recorded_vjp(node: Node, i: int, g: Tensor, z: Tensor, args: list[Any]) -> Tensor:
+    """Input i's rule under ``create_graph``, handed Tensors so that it records the adjoint as a graph. A rule that
+    computes with numpy cannot: it fails in numpy, or returns an array. Both are stopped here, with what to do."""
+    try:
+        gx = node.op.vjps[i](g, z, *args, **node.params)
+    except TypeError as err:
+        if _NUMPY_ON_A_TENSOR not in str(err):
+            raise
+        raise NumpyRuleError(_numpy_rule(node, i, f"numpy said: {err}")) from err
+    if not isinstance(gx, Tensor):
+        returned = f"{type(gx).__module__}.{type(gx).__name__}"
+        raise NumpyRuleError(_numpy_rule(node, i, f"it returned a {returned}, not a Tensor"))
+    return gx
+
+
+def _numpy_rule(node: Node, i: int, why: str) -> str:
+    name = node.op.input_names(len(node.inputs))[i]
+    return (
+        f"{node.op.name}: the vjp rule of input {i} ({name}) computes with numpy ({why}), so create_graph=True "
+        "cannot record it. Under create_graph the rules are handed Tensors and must build the adjoint from them "
+        "with operations the engine records. Write the rule with operators (+ - * / ** @) and the derivative "
+        "table's primitives, which compute numbers on arrays and record on Tensors: ag.primitives.cos(x) for "
+        "np.cos(x), ag.primitives.where(c, a, b) for np.where, ag.primitives.sum(a, axis=..., keepdims=...) for "
+        "np.sum; constants as Python numbers. (An ordinary backward, first derivatives only, works either way.)"
+    )
 
 
 def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:

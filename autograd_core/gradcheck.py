@@ -57,9 +57,9 @@ def gradcheck(
     numeric = _numeric_jacobian(func, inputs, wrt, eps)
     for (out, j), a in engine.items():
         n = numeric[out, j]
-        bad = np.abs(a - n) > atol + rtol * np.abs(n)
-        if bad.any():
-            k, m = np.argwhere(bad)[0]
+        mismatch = first_mismatch(a, n, atol, rtol)
+        if mismatch is not None:
+            k, m = mismatch
             out_index = np.unravel_index(k, _shape_of(func, inputs, out))
             in_index = np.unravel_index(m, inputs[j].shape)
             limit = atol + rtol * abs(n[k, m])
@@ -104,6 +104,12 @@ def gradgradcheck(
         return vjp(f, tuple(args[: len(wrt)]), tuple(args[len(wrt) :]), create_graph=True)[1]
 
     return gradcheck(first_derivative, tuple(inputs[i] for i in wrt) + vs, eps, atol, rtol)
+
+
+def first_mismatch(engine: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> tuple[int, ...] | None:
+    """The first index where |engine - numeric| > atol + rtol |numeric| (or either is NaN), or None where none is."""
+    bad = ~(np.abs(engine - numeric) <= atol + rtol * np.abs(numeric))
+    return tuple(int(k) for k in np.argwhere(bad)[0]) if bad.any() else None
 
 
 def _index(index: tuple[Any, ...]) -> str:

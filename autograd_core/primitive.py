@@ -27,6 +27,7 @@ AFFINE = "affine"  # z = A x + b for a constant A: add, sum, reshape, transpose,
 PRODUCT = "product"  # products and powers: mul, div, pow, matmul
 ELEMENTWISE = "elementwise"  # a fixed one-dimensional function applied to each entry: exp, log, sin, tanh
 COMPOSITE = "composite"  # none of the three, with a rule of its own: max, min, maximum, comparisons
+KINDS = (AFFINE, PRODUCT, ELEMENTWISE, COMPOSITE)
 
 # A vector-Jacobian product rule: vjp(g, z, *inputs, **params) -> the adjoint of one input, where g is the adjoint
 # of the output z. Its result may still have the broadcast shape; the sweep reduces it (unbroadcast).
@@ -54,6 +55,7 @@ class Primitive:
 
     def __init__(self, name: str, kind: str, forward: Callable[..., Any], *vjps: VJP | None,
                  saves: dict[str, str] | None = None) -> None:  # fmt: skip
+        _check_definition(name, kind, forward, vjps)
         self.name = name
         self.kind = kind
         self.forward = forward
@@ -133,6 +135,25 @@ class Primitive:
         for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
             values[i] = None
         return Node(self, tuple(inputs), key[1], tuple(values), value if keep_z else None, params, value)
+
+
+def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:
+    """A user's primitive (``ag.Primitive``) is checked where it is defined, not where it first fails."""
+    if not isinstance(name, str):
+        raise TypeError(f"Primitive: the name must be a string, got {type(name).__name__}")
+    if kind not in KINDS:
+        raise ValueError(
+            f"Primitive {name!r}: kind must be ag.AFFINE, ag.PRODUCT, ag.ELEMENTWISE or ag.COMPOSITE "
+            f"({', '.join(map(repr, KINDS))}), got {kind!r}"
+        )
+    if not callable(forward):
+        raise TypeError(f"Primitive {name!r}: forward must be a function of numpy arrays, got {type(forward).__name__}")
+    for i, rule in enumerate(vjps):
+        if rule is not None and not callable(rule) and not isinstance(rule, EachInput):
+            raise TypeError(
+                f"Primitive {name!r}: vjp rule {i} must be a function rule(g, z, *inputs, **params) or None (no "
+                f"derivative for that input), got {type(rule).__name__}"
+            )
 
 
 class EachInput:
