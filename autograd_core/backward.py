@@ -65,7 +65,7 @@ def newest_first(roots: Sequence[GraphNode]) -> list[GraphNode]:
     stack = list(found)
     while stack:
         for x in stack.pop().inputs or ():
-            if is_node(x) and x not in found:
+            if isinstance(x, _GRAPH_NODE) and x.requires_grad and x not in found:  # is_node(x), inlined: per edge
                 found.add(x)
                 stack.append(x)
     return sorted(found, key=_made, reverse=True)
@@ -130,9 +130,11 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             g = _run_hooks(node, g, create_graph)
         if node in wanted:
             found[node] = g
-        if node.op is None or node.freed and node in wanted:
-            continue  # a leaf, or a step an earlier sweep let go of: nothing below it can be reached
-        if node.freed:
+        if node.op is None:
+            continue  # a leaf: the end of every path through it
+        if node.inputs is None:  # freed by an earlier sweep: nothing below it can be reached
+            if node in wanted:
+                continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False

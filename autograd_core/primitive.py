@@ -64,7 +64,7 @@ class Primitive:
         self.saves = saves
         # the inputs without a rule (a condition, an index): they never receive an adjoint
         self._ruleless = () if isinstance(self.vjps, EachInput) else tuple(i for i, v in enumerate(vjps) if v is None)
-        self._kept: dict[tuple[int, tuple[int, ...]], tuple[bool, tuple[int, ...]]] = {}
+        self._kept: dict[tuple[int, ...], tuple[bool, tuple[int, ...], tuple[int, ...]]] = {}  # see kept()
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
@@ -74,18 +74,19 @@ class Primitive:
         declared = tuple(self.saves or ())
         return declared[:n] if len(declared) >= n else tuple(f"x{i}" for i in range(n))
 
-    def kept(self, n: int, grad_inputs: tuple[int, ...]) -> tuple[bool, tuple[int, ...]]:
-        """What a node of ``n`` inputs keeps when the sweep will call the rules of ``grad_inputs``: whether the
-        output, and which inputs no rule reads (dropped). Worked out once per case from ``saves``."""
-        found = self._kept.get((n, grad_inputs))
-        if found is None:
-            if self.saves is None:
-                found = (True, ())
-            else:
-                names = self.input_names(n)
-                read = {name for i in grad_inputs for name in self.saves[names[i]].split()}
-                found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read))
-            self._kept[(n, grad_inputs)] = found
+    def kept(self, key: tuple[int, ...]) -> tuple[bool, tuple[int, ...], tuple[int, ...]]:
+        """What a node keeps, for ``key`` = (number of inputs, *positions of the inputs that require grad): whether
+        it keeps the output, which inputs it drops (no rule that will be called reads them), and the inputs the
+        sweep will call rules for (an input without a rule, a condition or an index, never gets an adjoint).
+        Worked out once per key from ``saves``."""
+        n, swept = key[0], tuple(i for i in key[1:] if i not in self._ruleless)
+        if self.saves is None:
+            found = (True, (), swept)
+        else:
+            names = self.input_names(n)
+            read = {name for i in swept for name in self.saves[names[i]].split()}
+            found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read), swept)
+        self._kept[key] = found
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
@@ -116,26 +117,16 @@ class Primitive:
             value = np.asarray(value)
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            node = self._record(graph_inputs, grad_inputs, values, value, params)
+            key = (len(values), *grad_inputs)
+            keep_z, drop, swept = self._kept.get(key) or self.kept(key)
+            for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+                values[i] = None
+            if swept:
+                node = Node(self, tuple(graph_inputs), swept, tuple(values), value if keep_z else None, params, value)
         out = Tensor._make(value, node)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         return out
-
-    def _record(self, inputs: list[Any], grad_inputs: list[int], values: list[Any], value: np.ndarray,
-                params: dict[str, Any]) -> Node | None:  # fmt: skip
-        """A new node of ``inputs`` (as the graph sees them) keeping the values that the rules of ``grad_inputs``
-        read (None in the places of the others); None if no input that requires grad has a rule."""
-        if self._ruleless:
-            grad_inputs = [i for i in grad_inputs if i not in self._ruleless]
-            if not grad_inputs:
-                return None
-        key = (len(inputs), tuple(grad_inputs))
-        keep_z, drop = self._kept.get(key) or self.kept(*key)
-        for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-            values[i] = None
-        return Node(self, tuple(inputs), key[1], tuple(values), value if keep_z else None, params, value)
-
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:
     """A user's primitive (``ag.Primitive``) is checked where it is defined, not where it first fails."""
