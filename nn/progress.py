@@ -13,7 +13,19 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from tqdm import tqdm as text_bar
+from tqdm import tqdm
+
+
+class TextBar(tqdm):
+    """tqdm's text bar, which a Ctrl-C inside its constructor does not break.
+
+    tqdm's ``__del__`` on a bar interrupted while being made fails ("Exception ignored ... no attribute 'pos'"),
+    printed after the one line that reports the interruption; a bar made only in part has nothing to close.
+    """
+
+    def __del__(self) -> None:
+        if hasattr(self, "start_t"):  # the last attribute the constructor sets
+            super().__del__()
 
 
 def wanted(progress: bool | None) -> bool:
@@ -42,13 +54,13 @@ def epoch_bar(epoch: int, epochs: int, batches: int, show: bool) -> Any:
     """The bar of one epoch: batches done, time, and the running values set by ``update``; gone when closed."""
     desc = f"epoch {epoch}/{epochs}"
     if not show:
-        return text_bar(total=batches, disable=True)
+        return TextBar(total=batches, disable=True)
     if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.notebook import tqdm as widget_bar
 
         return widget_bar(total=batches, desc=desc, unit="batch", leave=False)
     # the bar itself shrinks to leave room for the text; ncols keeps the whole line within the terminal
-    return text_bar(total=batches, desc=desc, unit="batch", leave=False, ncols=_width(),
+    return TextBar(total=batches, desc=desc, unit="batch", leave=False, ncols=_width(),
                     bar_format="{desc} {bar} {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}")  # fmt: skip
 
 
@@ -61,4 +73,4 @@ def update(bar: Any, values: Mapping[str, float]) -> None:
 def say(text: str, show: bool) -> None:
     """Print a line beside the bars (on stderr, wrapped to the terminal's width), when progress is shown."""
     if show:
-        text_bar.write(textwrap.fill(text, width=_width(), subsequent_indent="    "), file=sys.stderr)
+        TextBar.write(textwrap.fill(text, width=_width(), subsequent_indent="    "), file=sys.stderr)

@@ -107,13 +107,20 @@ def _require_batches(name: str, loader: Any) -> None:
         raise ValueError(f"fit: {name} gives no batches{detail}; it needs at least one")
 
 
-def _diverged(loss: float, epoch: int, batch: int, batches: int, optimizer: Optimizer) -> FloatingPointError:
-    lr = optimizer.param_groups[0].get("lr")
-    return FloatingPointError(
-        f"fit: the loss became {loss} in epoch {epoch}, batch {batch} of {batches}; training stopped. Try a smaller "
-        f"learning rate{'' if lr is None else f' (lr is {lr:g})'}, clip_grad_norm=1.0, or look for NaN or inf in "
-        "the data"
-    )
+class Diverged(FloatingPointError):
+    """Training made a loss or weights that are NaN or inf; ``what`` says what and where, for other front ends."""
+
+    def __init__(self, what: str, optimizer: Optimizer) -> None:
+        lr = optimizer.param_groups[0].get("lr")
+        super().__init__(
+            f"fit: {what}; training stopped. Try a smaller learning rate{'' if lr is None else f' (lr is {lr:g})'}, "
+            "clip_grad_norm=1.0, or look for NaN or inf in the data"
+        )
+        self.what = what
+
+
+def _finite(model: Module) -> bool:
+    return all(np.isfinite(p.data).all() for p in model.parameters())
 
 
 def fit(
@@ -144,8 +151,9 @@ def fit(
     then a line with the epoch's values (and one saying why training stopped early); None shows them only on a
     terminal or in a notebook.
 
-    Errors: a loader with no batches is a ValueError before training; a loss that is NaN or inf stops training
-    with a FloatingPointError naming the epoch and batch; Ctrl-C raises ``TrainingInterrupted`` (a
+    Errors: a loader with no batches is a ValueError before training; a loss (or, after an epoch's last step,
+    weights) that is NaN or inf stops training with ``Diverged`` (a FloatingPointError) naming the epoch and
+    batch; Ctrl-C raises ``TrainingInterrupted`` (a
     KeyboardInterrupt) that says where training was and holds the History of the finished epochs.
     """
     metrics = dict(metrics or {})
@@ -167,7 +175,8 @@ def fit(
                     where = f"in epoch {epoch}/{epochs}, batch {batch}/{batches}"
                     loss, values = _batch_values(model, loss_fn, xb, yb, metrics)
                     if not math.isfinite(values["loss"]):
-                        raise _diverged(values["loss"], epoch, batch, batches, optimizer)
+                        what = f"the loss became {values['loss']} in epoch {epoch}, batch {batch} of {batches}"
+                        raise Diverged(what, optimizer)
                     optimizer.zero_grad()
                     loss.backward()
                     if clip_grad_norm is not None:
@@ -175,13 +184,15 @@ def fit(
                     optimizer.step()
                     running.add(len(xb), values)
                     bars.update(bar, running.means())
+                if not _finite(model):  # the last step's result, which no loss has seen yet
+                    raise Diverged(f"the weights became NaN or inf in the last step of epoch {epoch}", optimizer)
                 row = running.means()
                 if val_loader is not None:
-                    where = f"validating after epoch {epoch}/{epochs}"
+                    where = f"while validating after epoch {epoch}/{epochs}"
                     row |= {f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader, metrics).items()}
             history.append(row)
-            bars.say(f"epoch {epoch}/{epochs}: {bars.format_values(row)}", show)
             where = f"after epoch {epoch}/{epochs}"
+            bars.say(f"epoch {epoch}/{epochs}: {bars.format_values(row)}", show)
             if scheduler is not None:
                 _lr_scheduler_step(scheduler, row[monitor])
             if patience is not None:

@@ -94,7 +94,7 @@ def test_progress_fits_80_columns_and_early_stopping_says_why(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    monkeypatch.setattr(progress, "text_bar", _EveryUpdate)
+    monkeypatch.setattr(progress, "TextBar", _EveryUpdate)
     metrics = {"accuracy": accuracy, "balanced_accuracy": accuracy}  # long names: more than 80 columns of values
     loader, val_loader = (DataLoader(TensorDataset(X, Y), batch_size=16), DataLoader(TensorDataset(X, Y), 50))
     history = _run(loader, 100, lr=1e-12, val_loader=val_loader, metrics=metrics, patience=3, progress=True)
