@@ -195,7 +195,10 @@ def check(args: argparse.Namespace) -> None:
     out = _output_folder(args)
     if out.exists() and not out.is_dir():
         raise UsageError(f"argument --out: {out} is a file, not a folder")
-    foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS) if out.is_dir() else []
+    try:
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS) if out.is_dir() else []
+    except OSError as err:
+        raise UsageError(f"argument --out: cannot read the output folder {out}: {err.strerror or err}") from None
     if foreign:
         listed = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise UsageError(f"argument --out: {out} holds files that no run wrote ({listed}); a run replaces its "

@@ -73,7 +73,9 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
 def check_dropout_p(name: str, p: float) -> None:
     """A clear error for a dropout probability that is not a number in [0, 1] (a string "0.5", NaN, 1.5)."""
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"{name}: dropout probability p must be a number between 0 and 1, got {p!r} ({type(p).__name__})")
+        raise TypeError(
+            f"{name}: dropout probability p must be a number between 0 and 1, got {p!r} ({type(p).__name__})"
+        )
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability p must be between 0 and 1, got {p}")
 

@@ -32,7 +32,8 @@ def _run(loader: DataLoader, epochs: int = 2, loss_fn: Any = None, lr: float = 0
 @pytest.mark.parametrize(
     "loader, detail",
     [
-        (DataLoader(TensorDataset(X[:0], Y[:0]), batch_size=4), "its dataset has 0 samples, batch_size=4, drop_last=False"),
+        (DataLoader(TensorDataset(X[:0], Y[:0]), batch_size=4),
+         "its dataset has 0 samples, batch_size=4, drop_last=False"),
         (DataLoader(TensorDataset(X[:5], Y[:5]), batch_size=8, drop_last=True),
          "its dataset has 5 samples, batch_size=8, drop_last=True"),
         ([], ""),
