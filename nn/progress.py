@@ -28,11 +28,19 @@ class TextBar(tqdm):
             super().__del__()
 
 
+def _in_jupyter() -> bool:
+    """Whether this runs in a Jupyter kernel (tqdm.autonotebook's test: ipykernel imported is not enough, as a
+    program that runs notebooks imports it too)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and "IPKernelApp" in shell.config
+
+
 def wanted(progress: bool | None) -> bool:
     """On when asked; by default only where someone watches: a terminal (tqdm writes to stderr) or a notebook."""
     if progress is not None:
         return progress
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
+    return sys.stderr.isatty() or _in_jupyter()
 
 
 def plural(count: int, noun: str) -> str:
@@ -55,7 +63,7 @@ def epoch_bar(epoch: int, epochs: int, batches: int, show: bool) -> Any:
     desc = f"epoch {epoch}/{epochs}"
     if not show:
         return TextBar(total=batches, disable=True)
-    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+    if _in_jupyter() and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.notebook import tqdm as widget_bar
 
         return widget_bar(total=batches, desc=desc, unit="batch", leave=False)
