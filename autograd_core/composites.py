@@ -96,11 +96,31 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
     return P.reshape(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
 
 
+def _shapes(tensors: Sequence[Tensor]) -> str:
+    return ", ".join(str(t.shape) for t in tensors)
+
+
 def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+    """Join tensors along an existing axis; every other axis must have the same length in all of them."""
     if len(seq) == 0:
         raise ValueError("concatenate: expected a non-empty sequence of tensors")
-    return P.concatenate(*[as_tensor(t) for t in seq], axis=axis)
+    tensors = [as_tensor(t) for t in seq]
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ShapeError(f"concatenate: shapes {_shapes(tensors)}: 0-d tensors have no axis to join along "
+                         "(use stack)")  # fmt: skip
+    for t in tensors[1:]:
+        if t.ndim != ndim:
+            raise ShapeError(f"concatenate: shapes {_shapes(tensors)}: all inputs need the same number of "
+                             f"dimensions, got {ndim} and {t.ndim}")  # fmt: skip
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"concatenate: shapes {_shapes(tensors)}: axis {axis} is out of range for {ndim} dimensions")
+    for t in tensors[1:]:
+        for d, (m, n) in enumerate(zip(tensors[0].shape, t.shape)):
+            if m != n and d != axis % ndim:
+                raise ShapeError(f"concatenate: shapes {_shapes(tensors)} along axis {axis}: every other dimension "
+                                 f"must match, but dimension {d} is {m} and {n}")  # fmt: skip
+    return P.concatenate(*tensors, axis=axis)
 
 
 def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
@@ -108,7 +128,10 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
     if len(seq) == 0:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     tensors = [as_tensor(t) for t in seq]
-    for t in tensors[1:]:
-        if t.shape != tensors[0].shape:
-            raise ShapeError(f"stack: all tensors need the same shape, got {tensors[0].shape} and {t.shape}")
+    if any(t.shape != tensors[0].shape for t in tensors[1:]):
+        raise ShapeError(f"stack: shapes {_shapes(tensors)}: all inputs need the same shape")
+    ndim = tensors[0].ndim
+    if not -ndim - 1 <= axis <= ndim:
+        raise ShapeError(f"stack: shapes {_shapes(tensors)}: axis {axis} is out of range for the result's "
+                         f"{ndim + 1} dimensions")  # fmt: skip
     return P.concatenate(*[unsqueeze(t, axis) for t in tensors], axis=axis)

@@ -4,10 +4,12 @@ by the engine, then an MLP with BatchNorm and dropout trained with Adam on the d
 
 from __future__ import annotations
 
+import sys
+
 from autograd_core import Tensor
 from autograd_core.lecture import lecture_example
 
-from .train import parser, train
+from .train import parser, run
 
 # the training run: the same as typing "autograd-core" followed by these words
 DIGITS = ["train", "--dataset", "digits", "--hidden", "128", "128", "--batchnorm", "--dropout", "0.1",
@@ -26,11 +28,12 @@ def print_lecture_example() -> None:
     print(f"df/dw2 = {w2.grad.item():.6f}")
 
 
-def main() -> None:
+def main() -> int:
+    """The demo; returns the exit status of its training run."""
     print_lecture_example()
     print(f"\nautograd-core {' '.join(DIGITS)}")
-    train(parser().parse_args(DIGITS))
+    return run(parser().parse_args(DIGITS))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,17 +6,15 @@ import sys
 from collections.abc import Sequence
 
 from . import demo
-from .train import parser, train
+from .train import parser, run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``autograd-core`` with ``argv`` (default: the command line's words)."""
+    """Run ``autograd-core`` with ``argv`` (default: the command line's words); returns the exit status."""
     args = parser().parse_args(argv)
     if args.command == "demo":
-        demo.main()
-    else:
-        train(args)
-    return 0
+        return demo.main()
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 from .activations import ACTIVATIONS
 from .dropout import Dropout
 from .functional import check_dropout_p
-from .linear import Linear
+from .linear import Linear, check_size
 from .module import Module
 from .normalization import BatchNorm1d
 
@@ -66,6 +66,8 @@ class MLP(Sequential):
                 raise ValueError(f"MLP: unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
             activation = ACTIVATIONS[activation]
         check_dropout_p("MLP", dropout)
+        for i, size in enumerate(sizes):
+            check_size("MLP", f"sizes[{i}]", size)
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Linear(n_in, n_out))

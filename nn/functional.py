@@ -9,6 +9,7 @@ loss per element). The formulas are in docs/nn.md.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -70,6 +71,11 @@ def log_softmax(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def check_dropout_p(name: str, p: float) -> None:
+    """A clear error for a dropout probability that is not a number in [0, 1] (a string "0.5", NaN, 1.5)."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real):
+        raise TypeError(
+            f"{name}: dropout probability p must be a number between 0 and 1, got {p!r} ({type(p).__name__})"
+        )
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability p must be between 0 and 1, got {p}")
 
@@ -299,22 +305,41 @@ def cross_entropy(
     return _reduce(loss * (1 - label_smoothing) - log_p.sum(axis=axis) * (label_smoothing / classes), reduction)
 
 
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100), as PyTorch's BCE takes it, with a finite gradient even at p = 0."""
-    positive = p > 0
-    return ag.where(positive, ag.log(ag.where(positive, p, 1.0)), -100.0).clip(lo=-100.0)
+# PyTorch's binary_cross_entropy backward divides by max(p (1 - p), EPSILON), so that p = 0 and p = 1 stay finite;
+# its EPSILON is the float32 constant 1e-12f, 9.99999996e-13
+_BCE_EPSILON = float(np.float32(1e-12))
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray, reduction: str = "mean") -> Tensor:
-    """-(y log p + (1 - y) log(1 - p)) per element, for probabilities p in [0, 1]; each log is clamped at -100."""
+    """-(y log p + (1 - y) log(1 - p)) per element, for probabilities p in [0, 1]; PyTorch's numbers exactly.
+
+    Values: each log is clamped at -100, and log(1 - p) is log1p(-p), as PyTorch takes them. Gradients:
+    d/dp = (p - y) / (p (1 - p)) wherever p (1 - p) >= 1e-12, the exact derivative. Where p (1 - p) < 1e-12 (p
+    within 1e-12 of 0 or 1) PyTorch's gradient is (p - y) / 1e-12, which is not the derivative of its clamped value;
+    there the loss is the clamped value as a constant in p plus q - q.detach() for q = (p - y)^2 / 2e-12: zero in
+    value, and q's derivative is PyTorch's gradient. The target's gradient is the derivative of the value,
+    log(1 - p) - log p with the clamped logs: finite where PyTorch's (its logs unclamped) is infinite, at p = 0 or 1.
+    """
     check_reduction("binary_cross_entropy", reduction)
     t = _float_target("binary_cross_entropy", input, target)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+    x = input.data
+    if x.size and not (x.min() >= 0 and x.max() <= 1):  # written so that NaN fails too, as in PyTorch
+        found = "NaN" if np.isnan(x).any() else f"values from {x.min()} to {x.max()}"
         raise ValueError(
-            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {input.data.min()} to "
-            f"{input.data.max()}; for logits use binary_cross_entropy_with_logits"
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got {found}; "
+            "for logits use binary_cross_entropy_with_logits"
         )
-    return _reduce(-(t * _clamped_log(input) + (1 - t) * _clamped_log(1 - input)), reduction)
+    edge = (1 - x) * x < _BCE_EPSILON
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p, log_q = np.maximum(np.log(x), -100), np.maximum(np.log1p(-x), -100)
+        # log(1 - p) rounds 1 - p first (a relative error of 1e-5 at p = 1e-11); the difference from log1p is a
+        # constant that makes the value PyTorch's and leaves the derivative to the engine
+        rounding = np.where(edge, 0, log_q - np.log(1 - x))
+    inner = ag.where(edge, 0.5, input)  # the exact branch at 0.5 where it is not taken: no 0 * inf in its gradient
+    exact = -(t * ag.log(inner) + (1 - t) * (ag.log(1 - inner) + rounding))
+    q = (input - t.detach()) ** 2 / (2 * _BCE_EPSILON)
+    pinned = -(t * log_p + (1 - t) * log_q) + (q - q.detach())
+    return _reduce(ag.where(edge, pinned, exact), reduction)
 
 
 def binary_cross_entropy_with_logits(

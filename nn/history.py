@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .files import atomic_path
+from .progress import plural
 
 
 class History:
@@ -49,7 +50,7 @@ class History:
 
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.metrics.items())
-        return f"History({len(self)} epochs; last: {last})"
+        return f"History({plural(len(self), 'epoch')}; last: {last})"
 
     def best_epoch(self, monitor: str = "val_loss") -> int:
         """The epoch (counted from 1) with the lowest value of ``monitor`` (the first of equal ones; NaN never wins)."""

@@ -14,6 +14,14 @@ from . import init
 from .module import Module, Parameter
 
 
+def check_size(owner: str, name: str, value: object) -> None:
+    """A clear error for a layer size that is not an integer >= 0 (a string "3", a float 3.0, -1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{owner}: {name} must be an integer >= 0, got {value!r} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{owner}: {name} must be an integer >= 0, got {value}")
+
+
 class Linear(Module):
     """y = x W^T + b for input (*, in_features) -> (*, out_features); weight (out_features, in_features).
 
@@ -22,6 +30,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
+        check_size("Linear", "in_features", in_features)
+        check_size("Linear", "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         dtype = ag.get_default_dtype()

@@ -221,18 +221,28 @@ class Module:
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values (numpy arrays, Tensors, torch tensors) into the parameters and buffers, keeping their dtypes.
 
-        Shape mismatches are always an error; with ``strict=True`` so are missing and unexpected keys. The error
-        lists every problem at once. Returns ``(missing_keys, unexpected_keys)``.
+        Values that are not real numbers (complex, strings, ragged lists) and shape mismatches are always an error;
+        with ``strict=True`` so are missing and unexpected keys. Every value is checked before any is copied, so a
+        state dict that does not fit leaves the module as it was; the error lists every problem at once. Returns
+        ``(missing_keys, unexpected_keys)``.
         """
         own = self._state_tensors()
-        values = {key: np.asarray(value) for key, value in state_dict.items()}
-        missing = [key for key in own if key not in values]
-        unexpected = [key for key in values if key not in own]
-        mismatched = [
-            f"{key}: expected shape {own[key].shape}, got {values[key].shape}"
-            for key in own
-            if key in values and values[key].shape != own[key].shape
-        ]
+        missing = [key for key in own if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in own]
+        values: dict[str, np.ndarray] = {}
+        mismatched, unreadable = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            try:
+                value = _real_array(state_dict[key])
+            except (TypeError, ValueError) as err:
+                unreadable.append(f"{key}: {err}")
+                continue
+            if value.shape != target.shape:
+                mismatched.append(f"{key}: expected shape {target.shape}, got {value.shape}")
+            else:
+                values[key] = value
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
@@ -240,12 +250,13 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if mismatched:
             problems.append("shape mismatches: " + "; ".join(mismatched))
+        if unreadable:
+            problems.append("values that are not arrays of real numbers: " + "; ".join(unreadable))
         if problems:
             raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__}:\n  " + "\n  ".join(problems))
         with ag.no_grad():
-            for key, target in own.items():
-                if key in values:
-                    target.data[...] = values[key]
+            for key, value in values.items():
+                own[key].data[...] = value
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------------------------
@@ -267,3 +278,21 @@ class Module:
         modes = {m.training for m in self.modules()}
         mode = "mixed train/eval" if len(modes) > 1 else "train" if self.training else "eval"
         return f"{self._tree_repr()}  [{mode} mode]"
+
+
+def _real_array(value: Any) -> np.ndarray:
+    """``value`` as a numpy array of real numbers (bool, integer or float), or an error saying what it holds.
+
+    Complex values are refused rather than cast: the cast would drop the imaginary parts with only a warning.
+    """
+    try:
+        array = np.asarray(value)
+    except ValueError as err:  # numpy's "inhomogeneous shape": nested lists of different lengths
+        raise ValueError(f"not a rectangular array ({err})") from None
+    if array.dtype.kind == "c":
+        raise TypeError(f"complex values (dtype {array.dtype}); parameters and buffers are real, refusing to drop "
+                        "the imaginary parts")  # fmt: skip
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected real numbers, got dtype {array.dtype} ({value!r:.40})")
+    return array
+

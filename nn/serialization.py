@@ -19,11 +19,17 @@ PathLike = str | os.PathLike[str]
 
 
 def save(module: Module, path: PathLike) -> None:
-    """Write ``module.state_dict()`` to ``path``: first to a temporary file beside it, then renamed into place,
-    so an interrupted save never leaves a half-written file under that name."""
+    """Write ``module.state_dict()`` to ``path``: first to ``.NAME.tmp-PID`` beside it, flushed to disk, then
+    renamed into place, so an interrupted save never leaves a half-written file under that name (see nn.files).
+
+    A new file gets the usual mode (0666 less the umask); a replaced file keeps its mode.
+    """
     tensors = module.state_dict()  # fresh C-contiguous copies, as safetensors needs
+    # safetensors.numpy.save_file writes a temporary file of its own (mode 0600, a random name that a killed save
+    # leaves behind); the bytes, written by atomic_path's rules, avoid both
+    data = safetensors.numpy.save(tensors, metadata={"format": "pt"})
     with atomic_path(path) as tmp:
-        safetensors.numpy.save_file(tensors, tmp, metadata={"format": "pt"})
+        tmp.write_bytes(data)
 
 
 def load(module: Module, path: PathLike, strict: bool = True) -> Module:

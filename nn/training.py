@@ -19,17 +19,17 @@ is, without the progress bar, early stopping and bookkeeping:
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from autograd_core import Tensor, no_grad
 from optim import Optimizer
 from optim.lr_scheduler import ReduceLROnPlateau
 
+from . import progress as bars
+from .progress import plural
 from .data import DataLoader
 from .history import History
 from .module import Module
@@ -75,14 +75,9 @@ def evaluate(
         for xb, yb in loader:
             means.add(len(xb), _batch_values(model, loss_fn, xb, yb, metrics or {})[1])
     model.train(was_training)
+    if means.count == 0:
+        raise ValueError("evaluate: the loader gave no batches, so there is no loss to report")
     return means.means()
-
-
-def _progress_wanted(progress: bool | None) -> bool:
-    """On when asked; by default only where someone watches: a terminal (tqdm writes to stderr) or a notebook."""
-    if progress is not None:
-        return progress
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 def _lr_scheduler_step(scheduler: Any, monitored: float) -> None:
@@ -90,6 +85,42 @@ def _lr_scheduler_step(scheduler: Any, monitored: float) -> None:
         scheduler.step(monitored)
     else:
         scheduler.step()
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: where training was, and the History of the epochs it finished (``.history``)."""
+
+    def __init__(self, where: str, history: History) -> None:
+        super().__init__(f"interrupted {where}; {plural(len(history), 'epoch')} finished")
+        self.where = where
+        self.history = history
+
+
+def _require_batches(name: str, loader: Any) -> None:
+    """A clear error for a loader that yields no batch (an empty dataset, or drop_last with fewer samples than a
+    batch), which would train nothing and record no loss to monitor."""
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        detail = ""
+        if isinstance(loader, DataLoader):
+            detail = (f": its dataset has {plural(len(loader.dataset), 'sample')}, batch_size={loader.batch_size}, "
+                      f"drop_last={loader.drop_last}")  # fmt: skip
+        raise ValueError(f"fit: {name} gives no batches{detail}; it needs at least one")
+
+
+class Diverged(FloatingPointError):
+    """Training made a loss or weights that are NaN or inf; ``what`` says what and where, for other front ends."""
+
+    def __init__(self, what: str, optimizer: Optimizer) -> None:
+        lr = optimizer.param_groups[0].get("lr")
+        super().__init__(
+            f"fit: {what}; training stopped. Try a smaller learning rate{'' if lr is None else f' (lr is {lr:g})'}, "
+            "clip_grad_norm=1.0, or look for NaN or inf in the data"
+        )
+        self.what = what
+
+
+def _finite(model: Module) -> bool:
+    return all(np.isfinite(p.data).all() for p in model.parameters())
 
 
 def fit(
@@ -116,44 +147,67 @@ def fit(
 
     Early stopping: with ``patience``, training stops after ``patience`` epochs in a row without a new lowest
     monitored loss (``val_loss``, or the training ``loss`` without a val_loader), and the model gets back the
-    weights (state_dict) of its best epoch. ``progress``: a tqdm bar per epoch with the running loss and metrics;
-    None shows it only on a terminal or in a notebook.
+    weights (state_dict) of its best epoch. ``progress``: a tqdm bar per epoch with the running loss and metrics,
+    then a line with the epoch's values (and one saying why training stopped early); None shows them only on a
+    terminal or in a notebook.
+
+    Errors: a loader with no batches is a ValueError before training; a loss (or, after an epoch's last step,
+    weights) that is NaN or inf stops training with ``Diverged`` (a FloatingPointError) naming the epoch and
+    batch; Ctrl-C raises ``TrainingInterrupted`` (a
+    KeyboardInterrupt) that says where training was and holds the History of the finished epochs.
     """
     metrics = dict(metrics or {})
     monitor = "loss" if val_loader is None else "val_loss"
+    _require_batches("train_loader", train_loader)
+    if val_loader is not None:
+        _require_batches("val_loader", val_loader)
     history = History()
-    best, best_state, waited = math.inf, None, 0
-    show = _progress_wanted(progress)
-    for epoch in range(1, epochs + 1):
-        model.train()
-        bar = tqdm(total=len(train_loader), desc=f"epoch {epoch}/{epochs}", unit="batch", disable=not show)
-        running = _Means()
-        for xb, yb in train_loader:
-            loss, values = _batch_values(model, loss_fn, xb, yb, metrics)
-            optimizer.zero_grad()
-            loss.backward()
-            if clip_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
-            running.add(len(xb), values)
-            bar.set_postfix(running.means(), refresh=False)
-            bar.update()
-        row = running.means()
-        if val_loader is not None:
-            row |= {f"val_{name}": value for name, value in evaluate(model, loss_fn, val_loader, metrics).items()}
-        bar.set_postfix(row)
-        bar.close()
-        history.append(row)
-        if scheduler is not None:
-            _lr_scheduler_step(scheduler, row[monitor])
-        if patience is not None:
-            if row[monitor] < best:  # a NaN loss is never an improvement
-                best, waited = row[monitor], 0
-                best_state = {name: np.array(value, copy=True) for name, value in model.state_dict().items()}
-            else:
-                waited += 1
-                if waited >= patience:
-                    break
+    best, best_state, best_epoch, waited = math.inf, None, 0, 0
+    show = bars.wanted(progress)
+    batches = len(train_loader)
+    where = "before the first epoch"
+    try:
+        for epoch in range(1, epochs + 1):
+            model.train()
+            running = _Means()
+            with bars.epoch_bar(epoch, epochs, batches, show) as bar:
+                for batch, (xb, yb) in enumerate(train_loader, start=1):
+                    where = f"in epoch {epoch}/{epochs}, batch {batch}/{batches}"
+                    loss, values = _batch_values(model, loss_fn, xb, yb, metrics)
+                    if not math.isfinite(values["loss"]):
+                        what = f"the loss became {values['loss']} in epoch {epoch}, batch {batch} of {batches}"
+                        raise Diverged(what, optimizer)
+                    optimizer.zero_grad()
+                    loss.backward()
+                    if clip_grad_norm is not None:
+                        clip_grad_norm_(model.parameters(), clip_grad_norm)
+                    optimizer.step()
+                    running.add(len(xb), values)
+                    bars.update(bar, running.means())
+                if not _finite(model):  # the last step's result, which no loss has seen yet
+                    raise Diverged(f"the weights became NaN or inf in the last step of epoch {epoch}", optimizer)
+                row = running.means()
+                if val_loader is not None:
+                    where = f"while validating after epoch {epoch}/{epochs}"
+                    row |= {f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader, metrics).items()}
+            history.append(row)
+            where = f"after epoch {epoch}/{epochs}"
+            bars.say(f"epoch {epoch}/{epochs}: {bars.format_values(row)}", show)
+            if scheduler is not None:
+                _lr_scheduler_step(scheduler, row[monitor])
+            if patience is not None:
+                if row[monitor] < best:  # a NaN loss is never an improvement
+                    best, best_epoch, waited = row[monitor], epoch, 0
+                    best_state = {name: np.array(value, copy=True) for name, value in model.state_dict().items()}
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        bars.say(f"early stopping after epoch {epoch}: {monitor} has not improved on {best:.4g} "
+                                 f"(epoch {best_epoch}) for {plural(patience, 'epoch')}; the weights of epoch "
+                                 f"{best_epoch} are restored", show)  # fmt: skip
+                        break
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(where, history) from None
     if best_state is not None:
         model.load_state_dict(best_state)
     return history

@@ -12,13 +12,14 @@ Whatever an update rule must remember between steps (moments, previous gradients
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 import autograd_core as ag
-from autograd_core import Tensor
+from autograd_core import ShapeError, Tensor
 
 ParamGroup = dict[str, Any]
 Params = Iterable[Tensor] | Iterable[ParamGroup]
@@ -92,13 +93,22 @@ class Optimizer:
         if "lr" in group:
             self._require_nonnegative(group, "lr")
 
+    def _require_number(self, key: str, value: Any) -> None:
+        """A TypeError naming ``key`` for a value that is not a real number (a string "0.1", None, a bool)."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(
+                f"{type(self).__name__}: invalid {key}={value!r} ({type(value).__name__}), expected a number"
+            )
+
     def _require_nonnegative(self, group: ParamGroup, *keys: str) -> None:
         for key in keys:
+            self._require_number(key, group[key])
             if not group[key] >= 0:  # written so that NaN fails too
                 raise ValueError(f"{type(self).__name__}: invalid {key}={group[key]!r}, expected {key} >= 0")
 
     def _require_in(self, key: str, value: float, low: float, high: float, closed: bool) -> None:
         """``low <= value < high`` (``<= high`` when ``closed``); ``key`` names the value in the message."""
+        self._require_number(key, value)
         inside = low <= value <= high if closed else low <= value < high
         if not inside:
             bound = "]" if closed else ")"
@@ -122,11 +132,28 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model, calls ``backward()`` and returns the loss.
         """
         loss = self._evaluate(closure) if closure is not None else None
+        self._check_grad_shapes()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
                     self._update(p, p.grad, self.state.setdefault(p, {}), group)
         return loss
+
+    def _check_grad_shapes(self) -> None:
+        """Every ``.grad`` must have its parameter's shape, checked before any parameter moves.
+
+        A gradient set by hand or returned by a hook may have another shape; numpy would broadcast it into the
+        update (a (1,) gradient moving every weight alike) or fail halfway through the step.
+        """
+        index = 0
+        for g, group in enumerate(self.param_groups):
+            for p in group["params"]:
+                if p.grad is not None and p.grad.shape != p.shape:
+                    raise ShapeError(
+                        f"{type(self).__name__}.step: parameter {index} (group {g}, shape {p.shape}) has a .grad of "
+                        f"shape {p.grad.shape}; a gradient must have its parameter's shape"
+                    )
+                index += 1
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         """Change ``p.data`` in place from its gradient ``grad``, its ``state`` and its ``group``'s settings."""
@@ -175,9 +202,14 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore what ``state_dict()`` saved; the optimizer must hold parameters of the same groups and shapes.
 
-        Arrays are copied and cast to their parameter's dtype, so the saved dict is never changed by later steps.
+        Everything is checked before anything changes, so a state dict that does not fit leaves the optimizer as
+        it was. Arrays are copied and cast to their parameter's dtype, so the saved dict is never changed by later
+        steps.
         """
         name = type(self).__name__
+        missing = {"state", "param_groups"} - set(state_dict)
+        if missing:
+            raise ValueError(f"{name}.load_state_dict: the state dict has no {' or '.join(sorted(missing))} entry")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -185,6 +217,7 @@ class Optimizer:
                 f"this optimizer has {len(self.param_groups)}"
             )
         params: dict[int, Tensor] = {}
+        groups: list[ParamGroup] = []
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(
@@ -192,22 +225,32 @@ class Optimizer:
                     f"this optimizer's group {i} has {len(group['params'])}"
                 )
             params.update(zip(saved["params"], group["params"]))
-        self.state = {}
+            restored_group = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check(restored_group)
+            groups.append(restored_group)
+        state: dict[Tensor, dict[str, Any]] = {}
         for number, saved_state in state_dict["state"].items():
-            p = params[int(number)]
-            restored: dict[str, Any] = {}
-            for key, value in saved_state.items():
-                if isinstance(value, np.ndarray):
-                    if value.shape != p.shape:
-                        raise ValueError(
-                            f"{name}.load_state_dict: state {key!r} of parameter {number} has shape {value.shape}, "
-                            f"the parameter has shape {p.shape}"
-                        )
-                    value = np.array(value, dtype=p.dtype, copy=True)
-                restored[key] = value
-            self.state[p] = restored
-        for saved, group in zip(saved_groups, self.param_groups):
-            group.update({k: v for k, v in saved.items() if k != "params"})
+            p = params.get(int(number))
+            if p is None:
+                raise ValueError(
+                    f"{name}.load_state_dict: the saved state names parameter {number}, but the saved groups "
+                    f"list parameters {sorted(params)}"
+                )
+            state[p] = {k: self._restored(v, p, f"state {k!r} of parameter {number}") for k, v in saved_state.items()}
+        self.state = state
+        for group, restored_group in zip(self.param_groups, groups):
+            group.update(restored_group)
+
+    def _restored(self, value: Any, p: Tensor, what: str) -> Any:
+        """A saved state value for parameter ``p``: arrays are checked against its shape and copied in its dtype."""
+        if not isinstance(value, np.ndarray):
+            return value
+        if value.shape != p.shape:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: {what} has shape {value.shape}, the parameter has shape "
+                f"{p.shape}"
+            )
+        return np.array(value, dtype=p.dtype, copy=True)
 
 
 def _require_ordered(params: Any, name: str) -> None:

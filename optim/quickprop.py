@@ -30,6 +30,7 @@ class QuickProp(Optimizer):
 
     def _check(self, group: ParamGroup) -> None:
         self._require_nonnegative(group, "lr")
+        self._require_number("mu", group["mu"])
         if not group["mu"] > 0:
             raise ValueError(f"QuickProp: invalid mu={group['mu']!r}, expected mu > 0")
 

@@ -48,6 +48,9 @@ class Rprop(Optimizer):
 
     def _check(self, group: ParamGroup) -> None:
         self._require_nonnegative(group, "lr")
+        for key in ("etas", "step_sizes"):
+            for i, value in enumerate(group[key]):
+                self._require_number(f"{key}[{i}]", value)
         eta_minus, eta_plus = group["etas"]
         if not 0.0 < eta_minus < 1.0 < eta_plus:
             raise ValueError(f"Rprop: invalid etas={group['etas']!r}, expected 0 < etas[0] < 1 < etas[1]")

@@ -149,3 +149,17 @@ def test_linear_default_init_follows_torch_bounds():
     assert abs(w.mean()) < 0.01 * bound
     twin = torch.nn.Linear(400, 300)
     np.testing.assert_allclose(w.std(), twin.weight.detach().numpy().std(), rtol=0.02)
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: nn.Linear("3", 2), TypeError, r"Linear: in_features must be an integer >= 0, got '3' \(str\)"),
+        (lambda: nn.Linear(3, 2.0), TypeError, r"Linear: out_features must be an integer >= 0, got 2.0 \(float\)"),
+        (lambda: nn.Linear(-1, 2), ValueError, "Linear: in_features must be an integer >= 0, got -1"),
+        (lambda: nn.MLP([2, "8", 1]), TypeError, r"MLP: sizes\[1\] must be an integer >= 0, got '8' \(str\)"),
+    ],
+)
+def test_layer_sizes_that_are_not_integers_are_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make()

@@ -90,6 +90,40 @@ def test_bce_clamps_its_logs_at_minus_100_like_torch():
     assert np.all(np.isfinite(xa.grad))
 
 
+# probabilities at 0 and 1 and within 1e-12 of them (where PyTorch's gradient is clamped), and around
+EDGE_P = [0.0, 1e-60, 1e-50, 1e-20, 1e-13, 1e-12, 2e-12, 1e-11, 1e-5, 0.3, 0.5, 1 - 1e-5, 1 - 1e-11, 1 - 1e-13, 1.0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bce_at_and_near_0_and_1_matches_torch_in_values_and_both_gradients(dtype, reduction):
+    p, y = (a.ravel().astype(dtype) for a in np.meshgrid(EDGE_P, [0.0, 1.0, 0.3, 0.5]))
+    pa, ya = ag.Tensor(p, requires_grad=True), ag.Tensor(y, requires_grad=True)
+    pt, yt = torch.tensor(p, requires_grad=True), torch.tensor(y, requires_grad=True)
+    ours, theirs = F.binary_cross_entropy(pa, ya, reduction), TF.binary_cross_entropy(pt, yt, reduction=reduction)
+    assert ours.dtype == dtype
+    adjoint = rng.standard_normal(ours.shape).astype(dtype)
+    (ours * adjoint).sum().backward()
+    (theirs * torch.from_numpy(adjoint)).sum().backward()
+    rtol = 3e-7 if dtype == np.float32 else 1e-14  # a few units in the last place
+    for a, b in ((ours.data, theirs.detach()), (pa.grad, pt.grad)):
+        np.testing.assert_allclose(a, b.numpy(), rtol=rtol, atol=0)
+    # the target's gradient: PyTorch's takes its logs unclamped (infinite at p = 0 and 1); ours, the derivative of
+    # the value, clamps them at -100 as the value does, so the two agree where neither log is below -100
+    with np.errstate(divide="ignore"):
+        unclamped = (np.log(p) > -100) & (np.log1p(-p) > -100)
+    assert not np.isfinite(yt.grad.numpy()).all() and np.isfinite(ya.grad).all()
+    np.testing.assert_allclose(ya.grad[unclamped], yt.grad.numpy()[unclamped], rtol=rtol, atol=0)
+
+
+def test_bce_of_a_nan_probability_is_an_error_as_in_torch():
+    p = np.array([0.5, np.nan])
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        TF.binary_cross_entropy(torch.from_numpy(p), torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"input must hold probabilities in \[0, 1\], got NaN"):
+        F.binary_cross_entropy(ag.Tensor(p), np.zeros(2))
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_bce_with_logits_matches_torch(reduction):
     x, y = rng.standard_normal((5, 3)) * 3, rng.uniform(0, 1, (5, 3))

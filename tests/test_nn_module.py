@@ -4,6 +4,8 @@ train/eval, repr, name scopes; initialisers; gradient clipping against torch."""
 from __future__ import annotations
 
 import math
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -153,6 +155,29 @@ def test_load_state_dict_names_every_missing_unexpected_and_mismatched_key():
     result = model.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["0.bias", "2.weight"] and result.unexpected_keys == ["extra.weight"]
     assert np.all(model[0].weight.data == 1)
+
+
+def test_a_state_dict_that_fails_on_a_later_key_loads_nothing():
+    model = nn.MLP([2, 3, 1], batchnorm=True)
+    before = model.state_dict()
+    source = nn.MLP([2, 3, 1], batchnorm=True).state_dict()  # other random weights: loading them would show
+    for key, bad in (("1.num_batches_tracked", "three"), ("3.bias", [[1.0], [2.0, 3.0]])):
+        with pytest.raises(RuntimeError, match=rf"values that are not arrays of real numbers: {re.escape(key)}: "):
+            model.load_state_dict({**source, key: bad})
+        for name, value in model.state_dict().items():  # "0.weight", before the bad key, is untouched too
+            np.testing.assert_array_equal(value, before[name])
+
+
+def test_complex_values_are_refused_not_cut_to_their_real_parts():
+    layer = nn.Linear(2, 1)
+    before = layer.state_dict()
+    with pytest.warns(UserWarning, match="discards the imaginary part"):  # PyTorch only warns, and loads 1.0
+        torch.nn.Linear(2, 1).load_state_dict({"weight": torch.tensor([[1 + 2j, 0j]]), "bias": torch.zeros(1)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning either: an error comes first
+        with pytest.raises(RuntimeError, match=r"weight: complex values \(dtype complex128\).*imaginary parts"):
+            layer.load_state_dict({"weight": np.array([[1 + 2j, 0]]), "bias": np.zeros(1)})
+    np.testing.assert_array_equal(layer.weight.data, before["weight"])
 
 
 def test_load_state_dict_takes_torch_tensors():

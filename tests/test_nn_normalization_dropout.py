@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -122,3 +124,12 @@ def test_dropout_rejects_p_outside_0_1(p):
         nn.Dropout(p)
     with pytest.raises(ValueError, match="dropout probability"):
         nn.functional.dropout(ag.Tensor(np.ones(3)), p)
+
+
+@pytest.mark.parametrize("p, kind", [("0.5", "str"), (None, "NoneType"), (True, "bool")])
+def test_dropout_p_that_is_not_a_number_is_named(p, kind):
+    for make, owner in ((lambda: nn.Dropout(p), "Dropout"), (lambda: nn.MLP([2, 3, 1], dropout=p), "MLP"),
+                        (lambda: nn.functional.dropout(ag.Tensor(np.ones(3)), p), "dropout")):  # fmt: skip
+        with pytest.raises(TypeError, match=rf"{owner}: dropout probability p must be a number between 0 and 1, "
+                                            rf"got {re.escape(repr(p))} \({kind}\)"):  # fmt: skip
+            make()

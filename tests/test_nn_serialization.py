@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ import autograd_core as ag
 import nn
 
 pytestmark = pytest.mark.usefixtures("float64")
+ROOT = Path(__file__).resolve().parent.parent
 rng = np.random.default_rng(4)
 
 
@@ -98,15 +104,80 @@ def test_a_failed_save_leaves_the_old_file_untouched(tmp_path, monkeypatch):
     nn.save(nn.Linear(2, 2), path)
     before = path.read_bytes()
 
-    def broken_write(tensors, filename, metadata=None):
-        with open(filename, "wb") as f:
-            f.write(b"half")
+    def broken_write(self, data):
+        with open(self, "wb") as f:
+            f.write(data[:10])
         raise OSError("disk full")
 
-    monkeypatch.setattr(safetensors.numpy, "save_file", broken_write)
+    monkeypatch.setattr(Path, "write_bytes", broken_write)
     with pytest.raises(OSError, match="disk full"):
         nn.save(nn.Linear(2, 2), path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.safetensors"]
+
+
+# a process that saves a 16 MB model over and over, until it is killed
+_SAVER = """
+import sys
+import nn
+model = nn.Linear(2048, 2048)
+while True:
+    nn.save(model, sys.argv[1])
+"""
+
+
+def test_a_save_killed_mid_write_leaves_the_old_file_or_the_new_and_the_next_save_cleans_up(tmp_path):
+    path = tmp_path / "model.safetensors"
+    nn.save(nn.Linear(2, 2), path)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(path)], cwd=ROOT, env=env)
+    temporary = tmp_path / f".model.safetensors.tmp-{saver.pid}"
+    try:
+        deadline = time.monotonic() + 10
+        while not (temporary.exists() and temporary.stat().st_size > 0):  # caught in the middle of a write
+            assert saver.poll() is None and time.monotonic() < deadline, "the saving process never started a save"
+            time.sleep(0.001)
+    finally:
+        saver.kill()
+        saver.wait()
+    assert set(os.listdir(tmp_path)) <= {"model.safetensors", temporary.name}
+    shape = safetensors.numpy.load_file(path)["weight"].shape  # a complete file: the first one or a whole new one
+    assert shape in {(2, 2), (2048, 2048)}
+    nn.save(nn.Linear(3, 3), path)
+    assert os.listdir(tmp_path) == ["model.safetensors"]  # the dead process's temporary is gone
+
+
+def test_only_temporaries_of_processes_that_died_are_removed(tmp_path):
+    finished = subprocess.Popen(["true"])
+    finished.wait()  # its process id now belongs to no running process
+    running = subprocess.Popen(["sleep", "30"])
+    try:
+        dead, alive = (f".model.safetensors.tmp-{p.pid}" for p in (finished, running))
+        names = {dead, alive, ".model.safetensors.tmp-notapid", f".other.safetensors.tmp-{finished.pid}"}
+        for name in names:
+            (tmp_path / name).write_bytes(b"partial")
+        nn.save(nn.Linear(2, 2), tmp_path / "model.safetensors")
+        assert set(os.listdir(tmp_path)) == {"model.safetensors", *names} - {dead}
+    finally:
+        running.kill()
+        running.wait()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002], ids=oct)
+def test_a_saved_file_gets_the_mode_of_a_plain_new_file_or_keeps_the_replaced_files_mode(tmp_path, umask):
+    def mode_of(name):
+        return stat.S_IMODE((tmp_path / name).stat().st_mode)
+
+    previous = os.umask(umask)
+    try:
+        (tmp_path / "plain").write_bytes(b"")  # what any program's new file gets
+        nn.save(nn.Linear(2, 2), tmp_path / "new.safetensors")
+        assert mode_of("new.safetensors") == mode_of("plain")
+        for mode in (0o640, 0o644, 0o600):
+            os.chmod(tmp_path / "new.safetensors", mode)
+            nn.save(nn.Linear(2, 2), tmp_path / "new.safetensors")
+            assert mode_of("new.safetensors") == mode
+    finally:
+        os.umask(previous)
 
 
 def test_a_truncated_file_is_an_error_naming_the_path(tmp_path):

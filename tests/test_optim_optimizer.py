@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 import autograd_core as ag
 import optim
@@ -232,3 +233,57 @@ def test_a_step_allocates_no_arrays_beyond_the_state(name: str) -> None:
     tracemalloc.stop()
     masks = 3 * w.size  # three boolean arrays, one byte per weight
     assert peak < (masks if name.startswith(("Rprop", "QuickProp")) else 0) + 4096
+
+
+# ---- gradients of the wrong shape, settings of the wrong type, state dicts that do not fit --------------------------
+@pytest.mark.parametrize("name", MAKERS)
+def test_a_gradient_of_another_shape_is_refused_before_any_parameter_moves(name: str) -> None:
+    params = ours_params()
+    optimizer = MAKERS[name](params)
+    ours_loss(params).backward()
+    params[1].grad = np.ones(1)  # as a hook or a hand-written assignment might leave it; numpy would broadcast it
+    before = [p.data.copy() for p in params]
+    with pytest.raises(ag.ShapeError, match=rf"{name.split('-')[0]}.step: parameter 1 \(group 0, shape \(2,\)\) "
+                                            r"has a .grad of shape \(1,\)"):  # fmt: skip
+        optimizer.step()
+    for p, value in zip(params, before):
+        np.testing.assert_array_equal(p.data, value)  # parameter 0, visited first, did not move either
+    twin = torch.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="the same size"):  # PyTorch refuses such a gradient too
+        twin.grad = torch.ones(1)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda ps: optim.SGD(ps, lr="0.1"), r"SGD: invalid lr='0.1' \(str\), expected a number"),
+        (lambda ps: optim.Adam(ps, betas=(0.9, None)), r"Adam: invalid betas\[1\]=None \(NoneType\), expected a"),
+        (lambda ps: optim.Rprop(ps, etas=("0.5", 1.2)), r"Rprop: invalid etas\[0\]='0.5' \(str\), expected a number"),
+        (lambda ps: optim.QuickProp(ps, mu="2"), r"QuickProp: invalid mu='2' \(str\), expected a number"),
+        (lambda ps: optim.Adadelta(ps, rho=[0.9]), r"Adadelta: invalid rho=\[0.9\] \(list\), expected a number"),
+    ],
+)
+def test_settings_of_the_wrong_type_are_named(make: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        make(ours_params())
+
+
+def test_a_state_dict_that_does_not_fit_leaves_the_optimizer_unchanged() -> None:
+    params = ours_params()
+    optimizer = optim.Adam([{"params": [params[0]]}, {"params": [params[1]], "lr": 0.02}])
+    run_ours(params, optimizer, 2)
+    before = optimizer.state_dict()
+    other = ours_params()
+    donor = optim.Adam([{"params": [other[0]]}, {"params": [other[1]], "lr": 0.5}])
+    run_ours(other, donor, 5)
+    good = donor.state_dict()
+    bad_shape = {**good, "state": {0: good["state"][0], 1: {**good["state"][1], "exp_avg": np.zeros(3)}}}
+    bad_lr = {**good, "param_groups": [good["param_groups"][0], {**good["param_groups"][1], "lr": -1.0}]}
+    for bad, message in ((bad_shape, r"state 'exp_avg' of parameter 1 has shape \(3,\)"), (bad_lr, "invalid lr=-1.0")):
+        with pytest.raises(ValueError, match=message):
+            optimizer.load_state_dict(bad)
+        after = optimizer.state_dict()  # neither parameter 0's state (loaded first) nor group 0's lr has changed
+        assert after["param_groups"] == before["param_groups"]
+        for number, state in before["state"].items():
+            for key, value in state.items():
+                np.testing.assert_array_equal(after["state"][number][key], value)
