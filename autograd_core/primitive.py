@@ -117,6 +117,8 @@ class Primitive:
             value = np.asarray(value)
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
+            if value.dtype.kind == "c":
+                raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
             key = (len(values), *grad_inputs)
             keep_z, drop, swept = self._kept.get(key) or self.kept(key)
             for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives

@@ -144,7 +144,16 @@ def _concatenate_vjp(i: int, g: Any, z: Any, *xs: Any, axis: int) -> Any:
 concatenate = Primitive("concatenate", AFFINE, lambda *xs, axis: np.concatenate(xs, axis=axis),
                         EachInput(_concatenate_vjp))  # any number of inputs: keeps them all (the rule reads shapes)
 
-where = Primitive("where", AFFINE, np.where,
+def _where(c: Any, x: Any, y: Any) -> np.ndarray:
+    try:
+        return np.where(c, x, y)
+    except ValueError:
+        raise ShapeError(
+            f"where: the condition {np.shape(c)}, x {np.shape(x)} and y {np.shape(y)} do not broadcast together"
+        ) from None
+
+
+where = Primitive("where", AFFINE, _where,
                   None,  # the condition carries no derivative
                   lambda g, z, c, x, y: where(c, g, 0),
                   lambda g, z, c, x, y: where(c, 0, g),

@@ -35,11 +35,27 @@ def _pick_keepdims(keepdims: bool, keepdim: bool | None) -> bool:
     return keepdims if keepdim is None else keepdim
 
 
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
+def _shape_arg(shape: tuple[Any, ...], what: str) -> tuple[int, ...]:
+    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike; every entry an integer."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{what}: expected integers, got {n!r} ({type(n).__name__}) in {shape}")
     return tuple(shape)
+
+
+def _from_python(data: Any) -> np.ndarray:
+    """numpy's array of a Python number or (nested) list, with an error that names ragged rows."""
+    try:
+        return np.array(data)
+    except ValueError:
+        rows = data if isinstance(data, (list, tuple)) else []
+        lengths = sorted({len(row) for row in rows if isinstance(row, (list, tuple))})
+        raise ValueError(
+            f"Tensor: the nested lists are ragged (rows of lengths {lengths} at one depth); every row at one depth "
+            "needs the same length"
+        ) from None
 
 
 class Tensor:
@@ -67,13 +83,16 @@ class Tensor:
         if isinstance(data, (np.ndarray, np.generic)):
             array = np.array(data, dtype=dtype)
         else:
-            array = np.array(data)
+            array = _from_python(data)
             if dtype is not None:
                 array = array.astype(dtype)
             elif array.dtype == np.float64:  # Python floats: the default dtype, as torch.tensor does
                 array = array.astype(get_default_dtype())
-        if array.dtype == object:
-            raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data (numpy gave dtype object)")
+        if array.dtype.kind not in "biuf":  # numbers only: objects, strings and complex numbers have no place here
+            raise TypeError(
+                f"Tensor: expected real numbers (bool, int or float), got {type(data).__name__} data of dtype "
+                f"{array.dtype}" + ("; complex numbers are not supported" if array.dtype.kind == "c" else "")
+            )
         if requires_grad and not np.issubdtype(array.dtype, np.floating):
             raise TypeError(
                 f"Tensor: requires_grad=True needs floating-point data, got dtype {array.dtype}; "
@@ -423,7 +442,7 @@ class Tensor:
     # ---- shapes -----------------------------------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
         """The same entries in a new shape (``-1`` infers one dimension); ``reshape(2, 3)`` or ``reshape((2, 3))``."""
-        return P.reshape(self, shape=_shape_arg(shape))
+        return P.reshape(self, shape=_shape_arg(shape, "reshape"))
 
     def transpose(self, dim0: int = 0, dim1: int = 1) -> Tensor:
         """Swap two axes, as PyTorch's ``transpose`` (``.T`` reverses all axes)."""
@@ -436,7 +455,7 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
-        return P.transpose(self, axes=_shape_arg(dims))
+        return P.transpose(self, axes=_shape_arg(dims, "permute"))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         """Merge the axes from ``start_dim`` to ``end_dim`` into one (all of them by default)."""
