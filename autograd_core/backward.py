@@ -14,6 +14,7 @@ Nothing here recurses: a chain of a million nodes is as safe as a chain of ten.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -71,8 +72,7 @@ def newest_first(roots: Sequence[GraphNode]) -> list[GraphNode]:
     return sorted(found, key=_made, reverse=True)
 
 
-def _made(node: GraphNode) -> int:
-    return node._number
+_made = attrgetter("_number")  # when a node was made (node.py)
 
 
 def _count_uses(roots: Sequence[GraphNode]) -> dict[GraphNode, int]:
