@@ -213,8 +213,9 @@ def _place_edges(graph: graphviz.Digraph, plan: Plan, boxes: dict[str, graphviz.
         style = dict(edge_styles.get((tail, head), {}))
         if _is_step(tail) and _is_step(head):  # heavy: the main line stays straight, the inputs at its sides
             style["weight"] = "10"
-        if tail in right_of_user:  # a flat edge runs left to right: drawn from the user back, the arrow still in
-            graph.edge(plan.ids[head], plan.ids[tail], dir="back", **style)
+        if tail in right_of_user:  # a flat edge runs left to right: drawn from the user back, the arrow turned
+            style["dir"] = "forward" if style.get("dir") == "back" else "back"
+            graph.edge(plan.ids[head], plan.ids[tail], **style)
         else:
             graph.edge(plan.ids[tail], plan.ids[head], **style)
     for k, head in enumerate(plan.cut, start=1):
