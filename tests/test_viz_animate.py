@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import autograd_core as ag
+import nn
 from autograd_core import Tensor
 from tests.test_viz import lecture_f, lecture_steps
 from tests.viz_expected import SVG, expected_frames, name_of, svg_node_texts
@@ -135,6 +136,22 @@ def test_tensor_graph_with_modules_and_a_seed():
         ag.viz.animate(h)
 
 
+def test_a_models_animation_names_its_parameters_as_the_trace_does():
+    nn.manual_seed(0)
+    model = nn.MLP([4, 5, 3])
+    rng = np.random.default_rng(0)
+    loss = nn.CrossEntropyLoss()(model(Tensor(rng.normal(size=(6, 4)))), Tensor(rng.integers(0, 3, 6)))
+    params = dict(model.named_parameters())
+    animation = ag.viz.animate(loss, group_by_module=True, rankdir="TB", params=params,
+                               modules=dict(model.named_modules()))  # fmt: skip
+    expected = expected_frames(loss, params=params)
+    assert [frame.lines for frame in animation.frames] == [want.lines for want in expected]
+    for frame, want in zip(animation.frames, expected):
+        assert {name_of(lines) for lines in svg_node_texts(frame.svg, "current").values()} == want.highlighted
+    assert {"0.weight", "2.bias"} <= set(expected[0].highlighted)
+    assert "label=\"0: Linear(4 -> 5)\"" in animation[0].source
+
+
 def test_long_traces_are_refused_with_advice_and_cut_drawings_still_step():
     x = Tensor(0.3, requires_grad=True, name="x")
     y = x
@@ -154,6 +171,8 @@ def test_bad_use_is_reported(tmp_path):
     f, w1, w2 = lecture_f()
     with pytest.raises(ValueError, match="max_nodes"):
         ag.viz.animate(f, max_nodes=0)
+    with pytest.raises(ValueError, match="interval .* positive, got 0"):
+        ag.viz.animate(f, interval=0)
     with pytest.raises(ValueError, match=r"\.html or \.gif"):
         ag.viz.animate(f).save(tmp_path / "sweep.mp4")
     f.backward()

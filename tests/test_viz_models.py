@@ -24,7 +24,8 @@ CUT_LINE = "loss = nll_loss(z6, index=([0, 1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5,
 
 def batch_loss(model: nn.Module, seed: int) -> Tensor:
     rng = np.random.default_rng(seed)
-    loss = nn.CrossEntropyLoss()(model(Tensor(rng.normal(size=(6, 4)).astype(np.float32))), Tensor(rng.integers(0, 3, 6)))
+    X, y = rng.normal(size=(6, 4)).astype(np.float32), rng.integers(0, 3, 6)
+    loss = nn.CrossEntropyLoss()(model(Tensor(X)), Tensor(y))
     loss.name = "loss"
     return loss
 
@@ -46,6 +47,8 @@ def test_parameters_are_named_by_module_path_and_boxes_titled_by_module():
     first_lines = {lines[0] for lines in svg_nodes(graph).values()}
     assert {"0.weight", "0.bias", "2.weight", "2.bias", "z1 = linear(c1, 0.weight, 0.bias)"} <= first_lines
     assert not any(re.fullmatch(r"w\d+", line) for line in first_lines)
+    rows = ag.viz.trace(loss, params=dict(model.named_parameters())).splitlines()  # the same names in the text
+    assert any(row.split()[:2] == ["1", "z1"] and "linear(c1, 0.weight, 0.bias)" in row for row in rows)
     assert set(cluster_blocks(graph.source)) == {"0: Linear(4 -> 5)", "1: ReLU()", "2: Linear(5 -> 3)",
                                                  "CrossEntropyLoss", "legend"}  # fmt: skip
     # anything that says what it is: a PyTorch layer (duck-typed), or a string

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import Any
 
 import autograd_core as ag
 from autograd_core import Tensor
@@ -29,8 +30,8 @@ def _cells(row: str) -> list[str]:
     return re.split(r"\s{2,}", row.strip())
 
 
-def _forward(root: Tensor, precision: int) -> list[Expected]:
-    lines = ag.viz.trace(root, adjoints=False, precision=precision).splitlines()
+def _forward(root: Tensor, options: dict[str, Any]) -> list[Expected]:
+    lines = ag.viz.trace(root, adjoints=False, **options).splitlines()
     header, rows = lines[1], lines[2:]
     inputs = [row for row in rows if _cells(row)[0] == "0"]
     constants = [row for row in rows if not _cells(row)[0].isdigit()]
@@ -42,8 +43,8 @@ def _forward(root: Tensor, precision: int) -> list[Expected]:
     return frames
 
 
-def _reverse(root: Tensor, precision: int, inputs: set[str]) -> list[Expected]:
-    lines = ag.viz.trace(root, reverse=True, precision=precision).splitlines()
+def _reverse(root: Tensor, options: dict[str, Any], inputs: set[str]) -> list[Expected]:
+    lines = ag.viz.trace(root, reverse=True, **options).splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Reverse sweep"))
     seed = lines[start + 1]
     frames = [Expected(lines[start : start + 2], {seed.split("[")[1].split("]")[0]}, [])]
@@ -58,10 +59,11 @@ def _reverse(root: Tensor, precision: int, inputs: set[str]) -> list[Expected]:
     return frames + [Expected(tail, inputs, [])]
 
 
-def expected_frames(root: Tensor, precision: int = 4) -> list[Expected]:
-    """Every frame of ``ag.viz.animate(root, precision=precision)``, as the printed trace says it must be."""
-    forward = _forward(root, precision)
-    return forward + _reverse(root, precision, forward[0].highlighted)
+def expected_frames(root: Tensor, precision: int = 4, params: dict[str, Tensor] | None = None) -> list[Expected]:
+    """Every frame of ``ag.viz.animate(root, precision=precision, params=params)``, as the printed trace says."""
+    options = {"precision": precision, "params": params}
+    forward = _forward(root, options)
+    return forward + _reverse(root, options, forward[0].highlighted)
 
 
 def svg_node_texts(svg: str, css_class: str | None = None) -> dict[str, list[str]]:

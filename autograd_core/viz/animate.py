@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..tensor import Tensor
 from .adjoints import reverse_sweep, seed_for
 from .draw import check_max_nodes, heading, item_style, label, render
-from .frames import FORWARD, Frame, forward_frames, reverse_frames
+from .frames import FORWARD, REVERSE, Frame, forward_frames, reverse_frames
 from .numbering import Constant, Numbering
 from .plan import Item, Plan, plan_drawing
 from .trace import trace_text
@@ -25,9 +25,10 @@ from .values import value_text
 if TYPE_CHECKING:  # graphviz is imported by a drawing, not by `import autograd_core`
     import graphviz
 
-HIGHLIGHT = {FORWARD: "#1f5fbf", "reverse": "#c0392b"}  # the current step's border: blue forward, red back
+HIGHLIGHT = {FORWARD: "#1f5fbf", REVERSE: "#c0392b"}  # the current step's border: blue forward, red back
 RECEIVED = "#e67e22"  # the border of a node whose adjoint the current step just added to
 FADED = {"fillcolor": "#f4f4f4", "fontcolor": "#a0a0a0", "color": "#c8c8c8"}  # a step not computed yet
+SENDING = {"color": HIGHLIGHT[REVERSE], "penwidth": "2.5", "dir": "back", "class": "sending"}  # an edge in use
 BLANK = " "  # a line not known yet: kept, so that the lines above stay where they are
 
 
@@ -66,7 +67,7 @@ def _edge_styles(plan: Plan, frame: Frame) -> dict[tuple[Item, Item], dict[str, 
     sending = {}
     for tail, head in plan.edges:
         if frame.phase != FORWARD and head in frame.current and tail in frame.received:
-            sending[(tail, head)] = {"color": HIGHLIGHT["reverse"], "penwidth": "2.5", "dir": "back", "class": "sending"}
+            sending[(tail, head)] = SENDING
     return sending
 
 
@@ -109,7 +110,8 @@ def _draw(plan: Plan, frames: list[Frame], rankdir: str, legend: bool, precision
     for frame, frame_lines in zip(frames, lines):
         labels = {item: label(frame_lines[item]) for item in plan.items}
         styles = {item: _style(numbering, item, frame) | sizes[item] for item in plan.items}
-        graphs.append(render(plan, labels, styles, rankdir=rankdir, legend=legend, edge_styles=_edge_styles(plan, frame)))
+        edges = _edge_styles(plan, frame)
+        graphs.append(render(plan, labels, styles, rankdir=rankdir, legend=legend, edge_styles=edges))
     for frame, graph, svg in zip(frames, graphs, _svgs(graphs)):
         frame.source, frame.svg = graph.source, svg
 
@@ -186,6 +188,8 @@ def animate(
         interval: seconds per frame when playing (the page and the GIF).
     """
     check_max_nodes(max_nodes, "animate")
+    if not interval > 0:
+        raise ValueError(f"animate: interval is the seconds each frame shows and must be positive, got {interval}")
     numbering = Numbering(root, "animate", params)
     if max_steps is not None and numbering.T > max_steps:
         raise ValueError(

@@ -126,7 +126,8 @@ def _rows(plan: Plan) -> dict[Item, tuple[list[Item], list[Item]]]:
     beside: dict[Item, list[Item]] = {}
     for tail, heads in users.items():
         head = heads[0]
-        if not _is_step(tail) and len(heads) == 1 and head in fed_by_a_step and plan.box.get(tail) == plan.box.get(head):
+        only_user = not _is_step(tail) and len(heads) == 1 and plan.box.get(tail) == plan.box.get(head)
+        if only_user and head in fed_by_a_step:
             beside.setdefault(head, []).append(tail)
     return {step: (inputs[: len(inputs) // 2], inputs[len(inputs) // 2 :]) for step, inputs in beside.items()}
 

@@ -40,7 +40,8 @@ def _fonts() -> tuple[ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
     from PIL import ImageFont
 
     fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return ImageFont.truetype(str(fonts / "DejaVuSans-Bold.ttf"), 15), ImageFont.truetype(str(fonts / "DejaVuSansMono.ttf"), 13)
+    title = ImageFont.truetype(str(fonts / "DejaVuSans-Bold.ttf"), 15)
+    return title, ImageFont.truetype(str(fonts / "DejaVuSansMono.ttf"), 13)
 
 
 def _caption(frame: Frame, width: int, font: ImageFont.FreeTypeFont) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,7 @@ def trace(
     reverse: bool = False,
     grad: Any = None,
     precision: int = 6,
+    params: Mapping[str, Tensor] | None = None,
 ) -> str:
     """The evaluation trace of ``root``: one line per node in topological order, in the lectures' notation.
 
@@ -144,8 +146,9 @@ def trace(
             check that each node was visited once.
         grad: the adjoint of ``root`` to start from (shape of ``root``); ones for a one-element root.
         precision: significant digits of the numbers shown.
+        params: names for Tensors, e.g. ``dict(model.named_parameters())``, as in ``draw_graph``.
     """
-    numbering = Numbering(root, "trace")
+    numbering = Numbering(root, "trace", params)
     if adjoints is None:
         adjoints = root.size == 1 or grad is not None
     if reverse and not adjoints:
