@@ -119,6 +119,16 @@ def test_html_player_holds_every_frame_and_nothing_from_outside(lecture, tmp_pat
     assert "<script>" in fragment and "<html" not in fragment and fragment != animation._repr_html_()  # own ids
 
 
+def test_names_that_look_like_html_cannot_break_the_page(tmp_path):
+    x = Tensor(2.0, requires_grad=True, name="</script><!--")
+    page = ag.viz.animate((x * x).sin()).save(tmp_path / "odd.html").read_text()
+    assert page.count("</script>") == 2  # the frames' script and the player's
+    data = re.search(r'class="ag-frames">(.*?)</script>', page, flags=re.S).group(1)
+    assert "</" not in data and "<!--" not in data  # neither ends the script nor opens a comment in it
+    frames = json.loads(data)
+    assert "</script><!--" in frames[0]["lines"][1] and len(frames) == 2 * 2 + 3
+
+
 def test_tensor_graph_with_modules_and_a_seed():
     W = Tensor(np.arange(6.0).reshape(2, 3) / 10, requires_grad=True, name="W")
     x = Tensor(np.array([1.0, -1.0, 2.0]), name="x")

@@ -72,9 +72,10 @@ SCRIPT = """
 
 
 def _frames_json(animation: Animation) -> str:
-    """The frames as JSON that can sit inside a <script> element: "</" written as "<\\/" (the same string)."""
+    """The frames as JSON that can sit inside a <script> element: "</" written as "<\\/" and "<!--" as
+    "<\\u0021--" (the same strings to JSON), so that the HTML parser sees neither an end tag nor a comment."""
     frames = [{"title": f.title, "lines": f.lines, "svg": f.svg, "phase": f.phase} for f in animation.frames]
-    return json.dumps(frames).replace("</", "<\\/")
+    return json.dumps(frames).replace("</", "<\\/").replace("<!--", "<\\u0021--")
 
 
 def player(animation: Animation) -> str:
@@ -87,12 +88,17 @@ def player(animation: Animation) -> str:
     )
     script = SCRIPT.replace("PLAYER_ID", json.dumps(player_id))
     script = script.replace("INTERVAL_MS", str(max(1, round(animation.interval * 1000))))
+    first = animation.frames[0]
+    first_lines = escape("\n".join(first.lines))
     return (
         f"<style>{STYLE}</style>"
         f'<div class="ag-player" id="{player_id}" tabindex="0">'
         f'<div class="ag-controls">{buttons}<input type="range" class="ag-slider" min="0" value="0">'
         '<span class="ag-counter"></span></div>'
-        '<div class="ag-title"></div><div class="ag-picture"></div><pre class="ag-lines"></pre>'
+        # the first frame is there before the script runs: what a viewer without scripts shows (GitHub, an
+        # untrusted notebook)
+        f'<div class="ag-title">{escape(first.title)}</div><div class="ag-picture">{first.svg}</div>'
+        f'<pre class="ag-lines">{first_lines}</pre>'
         f'<script type="application/json" class="ag-frames">{_frames_json(animation)}</script>'
         f"<script>{script}</script></div>"
     )
