@@ -224,13 +224,16 @@ def _split(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
 
 
 def _draw_forward_graph(model: nn.Module, loss_fn: nn.Module, X: np.ndarray, y: np.ndarray, path: Path) -> None:
-    """Draw the graph of the loss of one small batch as SVG, a box per layer (eval mode: the drawing changes no
-    BatchNorm running statistics)."""
+    """Draw the graph of the loss of one small batch as SVG, top to bottom to fit a page: a box per layer titled by
+    what it is (``0: Linear(64 -> 128)``), parameters named by their place (``0.weight``), no gradients (none were
+    computed for this batch). Eval mode: the drawing changes no BatchNorm running statistics."""
     model.eval()
     loss = loss_fn(model(Tensor(X)), Tensor(y))
     loss.name = "loss"
+    graph = viz.draw_graph(loss, show_grad=False, max_nodes=None, group_by_module=True, rankdir="TB",
+                           params=dict(model.named_parameters()), modules=dict(model.named_modules()))  # fmt: skip
     with atomic_path(path) as tmp:  # Digraph.pipe gives the SVG bytes without .render's leftover DOT source file
-        tmp.write_bytes(viz.draw_graph(loss, max_nodes=None, group_by_module=True).pipe(format="svg"))
+        tmp.write_bytes(graph.pipe(format="svg"))
 
 
 def _model(args: argparse.Namespace, features: int, classes: int) -> tuple[nn.MLP, optim.Optimizer, Any]:

@@ -387,16 +387,21 @@ def test_every_primitive_of_the_table_has_an_adjoint_formula_for_each_input():
             assert len(terms) == len(primitive.vjps), name
 
 
-def test_the_readme_picture_script_writes_an_svg(tmp_path, capsys):
+def test_the_readme_picture_script_writes_an_svg_and_the_sweeps_gif(tmp_path, capsys):
+    from PIL import Image
+
     from autograd_core.viz import example
 
     out = tmp_path / "docs" / "lecture.svg"
     example.main([str(out)])
     svg = out.read_text()
     assert "<svg" in svg and "z3 = sin(z2)" in svg and "f = z9 * z8" in svg
+    with Image.open(out.parent / "lecture-sweep.gif") as gif:
+        assert gif.n_frames == 2 * 10 + 3
     printed = capsys.readouterr().out
     assert "Evaluation trace of f: T = 10 steps" in printed and "each visited once" in printed
-    assert [p.name for p in out.parent.iterdir()] == ["lecture.svg"]  # no temporary file left behind
+    assert sorted(p.name for p in out.parent.iterdir()) == ["lecture-sweep.gif", "lecture.svg"]  # no temporary file
+    assert oct(out.stat().st_mode & 0o777) == oct((out.parent / "lecture-sweep.gif").stat().st_mode & 0o777) == "0o644"
 
 
 def test_the_readme_shows_the_trace_that_trace_prints():

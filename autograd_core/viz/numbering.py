@@ -8,12 +8,15 @@ t = 1 ... T. Here every node gets a name in that notation:
 * a constant (a Tensor that does not require grad, or a raw number or array passed to an operation, like the 2 in
   ``2 * x``) is written as its number when it has one element, else ``c1``, ``c2``, ...
 
-A user name (``Tensor(..., name="w1")``, or ``node.name = "a"``) replaces the generated one. Generated names
-skip any name the user took, and a repeated user name gets a prime (``h'``), so every name is unique.
+A user name (``Tensor(..., name="w1")``, or ``node.name = "a"``) replaces the generated one, and a name given
+for this drawing (``params={"0.weight": tensor, ...}``, e.g. ``dict(model.named_parameters())``) replaces both.
+Generated names skip any name the user took, and a repeated user name gets a prime (``h'``), so every name is
+unique.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +51,19 @@ def _is_constant_tensor(x: Any) -> bool:
     return isinstance(x, Tensor) and not x.requires_grad
 
 
+def _names_by_tensor(params: Mapping[str, Tensor] | None, what: str) -> dict[Tensor, str]:
+    """``{"0.weight": tensor}`` turned round, checked: the names this drawing gives to those Tensors."""
+    names: dict[Tensor, str] = {}
+    for name, tensor in (params or {}).items():
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"{what}: params maps names to Tensors (e.g. dict(model.named_parameters())); {name!r} maps to a "
+                f"{type(tensor).__name__}"
+            )
+        names.setdefault(tensor, name)  # a Tensor shared under two names keeps the first, as named_parameters does
+    return names
+
+
 def _fresh(base: str, taken: set[str]) -> str:
     """``base``, primed until it is not in ``taken``; then taken."""
     name = base
@@ -66,7 +82,7 @@ class Numbering:
     ``value[node]``: its value z_t. ``operand(node, i)``: how input i of a step reads (a name, or a constant's label).
     """
 
-    def __init__(self, root: Tensor, what: str = "viz") -> None:
+    def __init__(self, root: Tensor, what: str = "viz", params: Mapping[str, Tensor] | None = None) -> None:
         if not isinstance(root, Tensor):
             raise TypeError(f"{what}: expected a Tensor, got {type(root).__name__}")
         if not root.requires_grad:
@@ -77,42 +93,16 @@ class Numbering:
         self.steps = [node for node in self.order if node.op is not None]
         self.step: dict[GraphNode, int] = {node: 0 for node in self.inputs}
         self.step.update({node: t for t, node in enumerate(self.steps, start=1)})
-
-        # user names first, so that generated names can step around them
-        taken: set[str] = set()
-        self.name: dict[GraphNode, str] = {}  # and constant Tensors with a user name
-        for node in self.order:
-            if node.name is not None:
-                self.name[node] = _fresh(node.name, taken)
         for node in self.steps:
             if node.inputs is None:
-                raise RuntimeError(FREED.format(what=what, name=self.name.get(node, f"z{self.step[node]}")))
-            for x in node.inputs:
-                if _is_constant_tensor(x) and x.name is not None and x not in self.name:
-                    self.name[x] = _fresh(x.name, taken)
-        for k, node in enumerate(self.inputs, start=1):
-            if node not in self.name:
-                self.name[node] = _fresh(f"w{k}", taken)
-        for node in self.steps:
-            if node not in self.name:
-                self.name[node] = _fresh(f"z{self.step[node]}", taken)
-
-        # constants: a constant Tensor is one constant wherever it is used; a raw value is one per use
+                raise RuntimeError(FREED.format(what=what, name=node.name or f"z{self.step[node]}"))
+        taken: set[str] = set()
+        self.name: dict[GraphNode | Tensor, str] = {}  # nodes, and constant Tensors with a name
+        self._give_names(_names_by_tensor(params, what), taken)
         self.constants: list[Constant] = []
         self._unnamed_constants = 0
-        self._constant_of: dict[tuple[int, int], Constant] = {}
-        shared: dict[Tensor, Constant] = {}
-        for node in self.steps:
-            for i, x in enumerate(node.inputs):
-                if is_node(x):
-                    continue
-                constant = shared.get(x) if isinstance(x, Tensor) else None
-                if constant is None:
-                    constant = self._new_constant(x, taken)
-                    self.constants.append(constant)
-                    if isinstance(x, Tensor):
-                        shared[x] = constant
-                self._constant_of[(id(node), i)] = constant
+        self._constants_of: dict[Node, list[Constant | None]] = {}
+        self._collect_constants(taken)
 
         # The values z_t. The graph keeps only what the derivative rules read, so the values of the steps are
         # worked out again here, from the inputs' and constants' values: the forward pass of the trace, replayed.
@@ -122,6 +112,37 @@ class Numbering:
                 self.value[node] = node.data
             else:
                 self.value[node] = np.asarray(node.op.forward(*self.input_values(node), **node.params))
+
+    def _give_names(self, given: dict[Tensor, str], taken: set[str]) -> None:
+        """Names given for this drawing, then user names, so that generated names can step around them both."""
+        constant_tensors = [x for node in self.steps for x in node.inputs if _is_constant_tensor(x)]
+        for x in [*self.order, *constant_tensors]:
+            name = given.get(x) if isinstance(x, Tensor) else None
+            if name is None:
+                name = x.name
+            if name is not None and x not in self.name:
+                self.name[x] = _fresh(name, taken)
+        for k, node in enumerate(self.inputs, start=1):
+            if node not in self.name:
+                self.name[node] = _fresh(f"w{k}", taken)
+        for node in self.steps:
+            if node not in self.name:
+                self.name[node] = _fresh(f"z{self.step[node]}", taken)
+
+    def _collect_constants(self, taken: set[str]) -> None:
+        """A constant Tensor is one constant wherever it is used; a raw value is one per use."""
+        shared: dict[Tensor, Constant] = {}
+        for node in self.steps:
+            of_node: list[Constant | None] = []
+            for x in node.inputs:
+                constant = shared.get(x) if isinstance(x, Tensor) else None
+                if constant is None and not is_node(x):
+                    constant = self._new_constant(x, taken)
+                    self.constants.append(constant)
+                    if isinstance(x, Tensor):
+                        shared[x] = constant
+                of_node.append(constant)
+            self._constants_of[node] = of_node
 
     def input_values(self, node: Node) -> list[Any]:
         """The values of a step's inputs, in argument order: nodes' values and constants as they are."""
@@ -149,7 +170,7 @@ class Numbering:
 
     def constant(self, node: Node, i: int) -> Constant | None:
         """The constant given as input ``i`` of ``node``, or None when that input is a node of the graph."""
-        return self._constant_of.get((id(node), i))
+        return self._constants_of[node][i] if node.op is not None else None
 
     def operand(self, node: Node, i: int) -> str:
         """How input ``i`` of ``node`` reads in a formula: a node's name, or a constant's label."""

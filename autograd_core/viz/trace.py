@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..backward import GraphNode
 from ..node import Node
 from ..tensor import Tensor
 from .adjoints import Sweep, Term, reverse_sweep, seed_for
@@ -22,29 +25,53 @@ def _table(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def _forward(numbering: Numbering, sweep: Sweep | None, precision: int) -> list[str]:
+@dataclass
+class TraceText:
+    """The lines of a trace, kept by what they belong to, so that the animation can show each step its own lines.
+
+    ``forward_head``: the title, the column header and the constants; ``row[node]``: a node's line of the forward
+    table. ``reverse_head``: the sweep's title and the seed; ``sweep_lines[node]``: a step's lines of the reverse
+    sweep (its heading, then one line per term it adds); ``reverse_tail``: the visits and the result.
+    """
+
+    forward_head: list[str]
+    row: dict[GraphNode, str]
+    reverse_head: list[str] = field(default_factory=list)
+    sweep_lines: dict[Node, list[str]] = field(default_factory=dict)
+    reverse_tail: list[str] = field(default_factory=list)
+
+    def lines(self, numbering: Numbering) -> list[str]:
+        """Everything, in the order ``trace`` prints it."""
+        forward = [self.row[node] for node in numbering.inputs + numbering.steps]
+        sweep = [line for node in reversed(numbering.steps) for line in self.sweep_lines.get(node, [])]
+        return self.forward_head + forward + self.reverse_head + sweep + self.reverse_tail
+
+
+def _forward(numbering: Numbering, sweep: Sweep | None, precision: int) -> TraceText:
     root = numbering.name[numbering.root]
     inputs = ", ".join(numbering.name[x] for x in numbering.inputs)
-    lines = [f"Evaluation trace of {root}: T = {numbering.T} steps z_t = h_t(parents), inputs z0 = ({inputs})"]
+    title = f"Evaluation trace of {root}: T = {numbering.T} steps z_t = h_t(parents), inputs z0 = ({inputs})"
     header = ["t", "step", "shape", "value"] + ([f"adjoint d{root}/dz_t"] if sweep is not None else [])
     rows = [header]
     for c in numbering.constants:
         if not c.literal:
             rows.append(["", f"{c.label} = constant", shape_text(c.value.shape), value_text(c.value, precision)]
                         + ([""] if sweep is not None else []))
-    for node in numbering.inputs + numbering.steps:  # inputs first, as z0 on the slides: still topological
+    nodes = numbering.inputs + numbering.steps  # inputs first, as z0 on the slides: still topological
+    for node in nodes:
         row = [str(numbering.step[node]), step_text(numbering, node), shape_text(node.shape),
                value_text(numbering.value[node], precision)]
         if sweep is not None:
             adjoint = sweep.adjoint.get(node)
             row.append("-" if adjoint is None else value_text(adjoint, precision))
         rows.append(row)
-    return lines + _table(rows)
+    lines = _table(rows)
+    return TraceText([title] + lines[: len(lines) - len(nodes)], dict(zip(nodes, lines[len(lines) - len(nodes) :])))
 
 
-def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
+def _reverse(numbering: Numbering, sweep: Sweep, precision: int, text: TraceText) -> None:
     root = numbering.name[numbering.root]
-    lines = [
+    text.reverse_head = [
         "",
         f"Reverse sweep from t = {numbering.T} down to 1, adjoint[v] = d{root}/dv: "
         "each step z adds adjoint[z] * dz/dx to the adjoint of each of its inputs x",
@@ -54,29 +81,41 @@ def _reverse(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
     for term in sweep.terms:
         terms_of.setdefault(term.node, []).append(term)
     # one table for the whole sweep, so the terms line up from step to step; a step's heading spans the row
-    rows: list[list[str] | str] = []
+    rows = [["   ", adjoint_step(numbering, term.node, term.i), f"+= {value_text(term.value, precision)}",
+             f"-> {value_text(term.total, precision)}"] for term in sweep.terms]  # fmt: skip
+    aligned = iter(_table(rows or [[""]]))
     for node in reversed(numbering.steps):
-        rows.append(f"t = {numbering.step[node]}: {step_text(numbering, node)}")
+        lines = [f"t = {numbering.step[node]}: {step_text(numbering, node)}"]
         if node not in sweep.adjoint:
-            rows.append("    no adjoint reaches this step: nothing to pass on")
-        for term in terms_of.get(node, []):
-            rows.append(["   ", adjoint_step(numbering, node, term.i),
-                         f"+= {value_text(term.value, precision)}", f"-> {value_text(term.total, precision)}"])
-    aligned = iter(_table([row for row in rows if isinstance(row, list)] or [[""]]))
-    lines += [row if isinstance(row, str) else next(aligned) for row in rows]
+            lines.append("    no adjoint reaches this step: nothing to pass on")
+        lines += [next(aligned) for _ in terms_of.get(node, [])]
+        text.sweep_lines[node] = lines
+    text.reverse_tail = _summary(numbering, sweep, precision)
+
+
+def _summary(numbering: Numbering, sweep: Sweep, precision: int) -> list[str]:
+    """The sweep's last lines: T, the visits, and the inputs' gradients."""
+    root = numbering.name[numbering.root]
     once = all(sweep.visits.get(node) == 1 for node in numbering.order) and len(sweep.visits) == len(numbering.order)
     visited = "each visited once" if once else "NOT each visited once"
-    lines.append(
-        f"Visited {len(sweep.visits)} nodes ({numbering.T} steps, {count(len(numbering.inputs), 'input')}), "
-        f"{visited}: "
-        f"the sweep costs O(T), T = {numbering.T}."
-    )
     results = ", ".join(
         f"d{root}/d{numbering.name[x]} = {value_text(sweep.adjoint[x], precision)}"
         for x in numbering.inputs if x in sweep.adjoint
     )
-    lines.append(f"Result: {results}")
-    return lines
+    return [
+        f"Visited {len(sweep.visits)} nodes ({numbering.T} steps, {count(len(numbering.inputs), 'input')}), "
+        f"{visited}: the sweep costs O(T), T = {numbering.T}.",
+        f"Result: {results}",
+    ]
+
+
+def trace_text(numbering: Numbering, sweep: Sweep | None, precision: int, reverse: bool) -> TraceText:
+    """The trace's lines by node: the forward table (with the adjoint column if ``sweep`` is given), and the
+    reverse sweep if asked (which needs ``sweep``)."""
+    text = _forward(numbering, sweep, precision)
+    if reverse:
+        _reverse(numbering, sweep, precision, text)
+    return text
 
 
 def trace(
@@ -86,6 +125,7 @@ def trace(
     reverse: bool = False,
     grad: Any = None,
     precision: int = 6,
+    params: Mapping[str, Tensor] | None = None,
 ) -> str:
     """The evaluation trace of ``root``: one line per node in topological order, in the lectures' notation.
 
@@ -106,14 +146,12 @@ def trace(
             check that each node was visited once.
         grad: the adjoint of ``root`` to start from (shape of ``root``); ones for a one-element root.
         precision: significant digits of the numbers shown.
+        params: names for Tensors, e.g. ``dict(model.named_parameters())``, as in ``draw_graph``.
     """
-    numbering = Numbering(root, "trace")
+    numbering = Numbering(root, "trace", params)
     if adjoints is None:
         adjoints = root.size == 1 or grad is not None
     if reverse and not adjoints:
         raise ValueError("trace: reverse=True lists the sweep that computes the adjoints, so it needs adjoints=True")
     sweep = reverse_sweep(numbering, seed_for(root, grad, "trace")) if adjoints else None
-    lines = _forward(numbering, sweep, precision)
-    if reverse:
-        lines += _reverse(numbering, sweep, precision)
-    return "\n".join(lines) + "\n"
+    return "\n".join(trace_text(numbering, sweep, precision, reverse).lines(numbering)) + "\n"
