@@ -115,9 +115,10 @@ FREED = (
 def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: bool, create_graph: bool,
           wanted: set[GraphNode]) -> dict[GraphNode, Any]:  # fmt: skip
     """The reverse sweep over ``order`` (each node after all the nodes that use it), from the adjoints ``seeds`` of
-    the outputs. Returns the adjoints of the ``wanted`` nodes. Adjoints flow only to nodes in ``order``, so a rule
-    is called only for an input that is. Under ``create_graph`` the adjoints are Tensors and the rules record
-    them; without ``retain_graph`` a step lets go of its inputs and kept values once it has passed its adjoint on.
+    the outputs. Returns the adjoints of the leaves it reaches and of the ``wanted`` steps. Adjoints flow only to
+    nodes in ``order``, so a rule is called only for an input that is. Under ``create_graph`` the adjoints are
+    Tensors and the rules record them; without ``retain_graph`` a step lets go of its inputs and kept values once
+    it has passed its adjoint on.
     """
     in_order = set(order)
     adjoints = dict(seeds)
@@ -128,10 +129,11 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             continue  # no derivative reaches it
         if node._hooks:
             g = _run_hooks(node, g, create_graph)
+        if node.op is None:  # a leaf: the end of every path through it
+            found[node] = g
+            continue
         if node in wanted:
             found[node] = g
-        if node.op is None:
-            continue  # a leaf: the end of every path through it
         if node.inputs is None:  # freed by an earlier sweep: nothing below it can be reached
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
@@ -277,11 +279,9 @@ def backward(output: Tensor, grad: Tensor | np.ndarray | float | None = None, re
              create_graph: bool = False) -> None:  # fmt: skip
     """Accumulate d(output)/d(leaf), weighted by ``grad``, into ``leaf.grad`` for every leaf that requires grad."""
     seeds = _seeds([output], [grad], create_graph, "backward")
-    order = newest_first(list(seeds))
-    leaves = {node for node in order if isinstance(node, Tensor)}
     retain = create_graph if retain_graph is None else retain_graph
     with enable_grad() if create_graph else no_grad(), anomaly.sweeping():
-        found = sweep(order, seeds, retain, create_graph, leaves)
+        found = sweep(newest_first(list(seeds)), seeds, retain, create_graph, wanted=set())
     for leaf, g in found.items():
         _accumulate(leaf, g)
 
