@@ -16,6 +16,9 @@ import pytest
 
 import autograd_core as ag
 from autograd_core import primitives as P
+from autograd_core import primitives_elementwise as PE
+from autograd_core import primitives_linalg as PL
+from autograd_core import primitives_reductions as PR
 from autograd_core.primitive import ELEMENTWISE, Primitive
 from autograd_core.primitives import table
 
@@ -41,6 +44,27 @@ def away_from(rng: np.random.Generator, kinks: list[float], *shape: int, gap: fl
         near = np.abs(x - k) < gap
         x[near] = k + np.where(x[near] >= k, gap, -gap) * 2
     return leaf(x)
+
+
+def off_multiples(rng: np.random.Generator, *shape: int) -> tuple[ag.Tensor, ag.Tensor]:
+    """x and y with x / y at least 0.2 away from every integer: remainder and fmod jump where x / y is one."""
+    y = rng.choice([-1, 1], shape) * rng.uniform(0.5, 2.0, shape)
+    quotient = rng.integers(-3, 3, shape) + rng.uniform(0.2, 0.8, shape)
+    return leaf(quotient * y), leaf(y)
+
+
+def with_zeros(rng: np.random.Generator, shape: tuple[int, ...], zeros: list[tuple[int, ...]]) -> ag.Tensor:
+    """Normal entries with 0 at the given positions: prod is a polynomial, smooth there, so finite differences
+    check its rule where z / x would divide by zero."""
+    x = rng.standard_normal(shape)
+    for position in zeros:
+        x[position] = 0.0
+    return leaf(x)
+
+
+def einsum(subscripts: str, *shapes: tuple[int, ...]) -> Recipe:
+    return lambda r: (lambda *xs: PL.einsum(*xs, subscripts=PL.explicit_subscripts(subscripts, shapes)),
+                      tuple(normal(r, *s) for s in shapes))  # fmt: skip
 
 
 def distinct_pair(rng: np.random.Generator, *shape: int) -> tuple[ag.Tensor, ag.Tensor]:
@@ -151,11 +175,68 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: (lambda x: P.softmax(x, axis=-1), (normal(r, 2, 4),)),
         lambda r: (lambda x: P.softmax(x, axis=0), (normal(r, 3),)),
     ],
+    # API.md's "More operations" (primitives_elementwise.py, primitives_reductions.py, primitives_linalg.py)
+    "sinh": [lambda r: (PE.sinh, (normal(r, 2, 3),))],
+    "cosh": [lambda r: (PE.cosh, (normal(r, 2, 3),))],
+    "arcsin": [lambda r: (PE.arcsin, (leaf(r.uniform(-0.8, 0.8, (2, 3))),))],  # inside (-1, 1)
+    "arccos": [lambda r: (PE.arccos, (leaf(r.uniform(-0.8, 0.8, (2, 3))),))],
+    "arctan": [lambda r: (PE.arctan, (normal(r, 2, 3),))],
+    "log2": [lambda r: (PE.log2, (positive(r, 2, 3),))],
+    "log10": [lambda r: (PE.log10, (positive(r, 2, 3),))],
+    "log1p": [lambda r: (PE.log1p, (leaf(r.uniform(-0.5, 2.0, (2, 3))),))],
+    "expm1": [lambda r: (PE.expm1, (normal(r, 2, 3),))],
+    "exp2": [lambda r: (PE.exp2, (normal(r, 2, 3),))],
+    "rsqrt": [lambda r: (PE.rsqrt, (positive(r, 2, 3),))],
+    "reciprocal": [lambda r: (PE.reciprocal, (away_from(r, [0.0], 2, 3, gap=0.3),))],
+    "sign": [lambda r: (P.sign, (away_from(r, [0.0], 2, 3),))],  # zero derivative, checked as one
+    "floor": [lambda r: (PE.floor, (away_from(r, [-2.0, -1.0, 0.0, 1.0, 2.0], 2, 3),))],
+    "ceil": [lambda r: (PE.ceil, (away_from(r, [-2.0, -1.0, 0.0, 1.0, 2.0], 2, 3),))],
+    "trunc": [lambda r: (PE.trunc, (away_from(r, [-2.0, -1.0, 0.0, 1.0, 2.0], 2, 3),))],
+    "round": [
+        lambda r: (lambda x: PE.round(x, decimals=0), (away_from(r, [-1.5, -0.5, 0.5, 1.5], 2, 3),)),
+        lambda r: (lambda x: PE.round(x, decimals=1), (leaf(np.round(r.uniform(-2, 2, (2, 3)), 1) + 0.02),)),
+    ],
+    "arctan2": [lambda r: (PE.arctan2, (positive(r, 2, 3), normal(r, 3)))],  # off the origin
+    "logaddexp": [lambda r: (PE.logaddexp, (leaf(3 * r.standard_normal((2, 3))), normal(r, 3)))],
+    "remainder": [lambda r: (PE.remainder, off_multiples(r, 2, 3))],
+    "fmod": [lambda r: (PE.fmod, off_multiples(r, 2, 3))],
+    "cumsum": [
+        lambda r: (lambda x: PR.cumsum(x, axis=0), (normal(r, 3, 2),)),
+        lambda r: (lambda x: PR.cumsum(x, axis=-1), (normal(r, 2, 4),)),
+    ],
+    "prod": [
+        lambda r: (lambda x: PR.prod(x, axis=None, keepdims=False), (normal(r, 2, 3),)),
+        lambda r: (lambda x: PR.prod(x, axis=1, keepdims=False), (normal(r, 3, 4),)),
+        lambda r: (lambda x: PR.prod(x, axis=(0, 2), keepdims=True), (normal(r, 2, 2, 3),)),
+        lambda r: (lambda x: PR.prod(x, axis=1, keepdims=False), (with_zeros(r, (3, 4), [(0, 1), (2, 0), (2, 3)]),)),
+        lambda r: (lambda x: PR.prod(x, axis=None, keepdims=False), (with_zeros(r, (2, 3), [(0, 0), (1, 2)]),)),
+    ],
+    "std": [
+        lambda r: (lambda x: PR.std(x, axis=None, ddof=0, keepdims=False), (normal(r, 2, 3),)),
+        lambda r: (lambda x: PR.std(x, axis=1, ddof=1, keepdims=True), (normal(r, 3, 4),)),
+    ],
+    "norm": [
+        lambda r: (lambda x: PR.norm(x, p=2.0, axis=None, keepdims=False), (normal(r, 2, 3),)),
+        lambda r: (lambda x: PR.norm(x, p=3.0, axis=1, keepdims=False), (normal(r, 3, 4),)),
+        lambda r: (lambda x: PR.norm(x, p=1.0, axis=0, keepdims=True), (away_from(r, [0.0], 3, 2),)),
+    ],
+    "einsum": [
+        einsum("ij,jk->ik", (2, 3), (3, 2)),
+        einsum("ij,jk", (2, 3), (3, 2)),  # implicit output
+        einsum("ii->", (3, 3)),  # a trace: the adjoint lies on the diagonal
+        einsum("ii->i", (3, 3)),
+        einsum("ij->", (2, 3)),  # summed away: the adjoint is copied
+        einsum("...ij,...jk->...ik", (2, 2, 3), (3, 2)),  # broadcast batch axes
+        einsum("ij,jk,kl->il", (2, 3), (3, 2), (2, 2)),
+        einsum("i,j->ij", (2,), (3,)),
+    ],
 }  # fmt: skip
 
-# Entries with no derivative to check: piecewise constant, their results never require grad.
+# Entries with no derivative to check: their results (booleans, positions) never require grad.
 NO_DERIVATIVE = {
-    "sign": "piecewise constant: the derivative is 0 wherever it exists",
+    "argmax": "a position: integer result",
+    "argmin": "a position: integer result",
+    "argsort": "positions: integer result",
     "less": "comparison: boolean result",
     "less_equal": "comparison: boolean result",
     "greater": "comparison: boolean result",
@@ -187,7 +268,10 @@ def test_entries_without_derivative_really_have_none():
     for name in NO_DERIVATIVE:
         op = table()[name]
         assert not op.vjps, f"{name} has derivative rules: it needs a recipe, not a place in NO_DERIVATIVE"
-        result = op(x) if name == "sign" else op(x, 0.0)
+        if name.startswith("arg"):
+            result = op(x, axis=-1, **({"descending": False} if name == "argsort" else {"keepdims": False}))
+        else:
+            result = op(x, 0.0)
         assert not result.requires_grad
 
 
