@@ -280,13 +280,13 @@ class Tensor:
         return P.multiply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if self.data.dtype.kind in "biu":  # true division of integers: the default float dtype, as in PyTorch
-            return P.divide(_float_if_integer(self), _float_if_integer(other))
+        if self.data.dtype.kind in "biu":  # integers divide as floats, with PyTorch's dtype (numpy's is float64)
+            return _true_divide(self, other)
         return P.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         if self.data.dtype.kind in "biu":
-            return P.divide(_float_if_integer(other), _float_if_integer(self))
+            return _true_divide(other, self)
         return P.divide(other, self)
 
     def __pow__(self, exponent: Any) -> Tensor:
@@ -294,7 +294,7 @@ class Tensor:
 
     def __rpow__(self, base: Any) -> Tensor:
         if isinstance(base, float) and self.data.dtype.kind in "biu":  # 0.7 ** an integer tensor: floats, as PyTorch
-            return P.power(base, _float_if_integer(self))
+            return P.power(base, self.astype(get_default_dtype()))
         # the base takes our dtype, so that 2 ** float32 and its gradient's log(2) stay float32
         return P.power(np.asarray(base, dtype=self.dtype), self)
 
@@ -756,12 +756,13 @@ def _holds_a_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
     return False
 
 
-def _float_if_integer(x: Any) -> Any:
-    """An integer or boolean Tensor or array converted to the default float dtype (PyTorch's promotion for true
-    division, where numpy would give float64); anything else as it is."""
-    if isinstance(x, (Tensor, np.ndarray)) and x.dtype.kind in "biu":
-        return x.astype(get_default_dtype())
-    return x
+def _true_divide(a: Any, b: Any) -> Tensor:
+    """a / b where an operand is an integer (or boolean) tensor, with PyTorch's dtypes: integer operands are first
+    converted to the other operand's float dtype, or to the default dtype if neither is a float array or tensor
+    (numpy would give float64, even for int32 / int32)."""
+    kinds = [x.dtype.kind if isinstance(x, (Tensor, np.ndarray)) else None for x in (a, b)]
+    dtype = next((x.dtype for x, kind in zip((a, b), kinds) if kind == "f"), get_default_dtype())
+    return P.divide(*(x.astype(dtype) if kind and kind in "biu" else x for x, kind in zip((a, b), kinds)))
 
 
 # The operations live in their own modules; they import Tensor, so they are imported after it is defined.
