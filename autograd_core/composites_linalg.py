@@ -47,7 +47,7 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     """numpy's einsum on Tensors (any subscripts numpy accepts, "..." and implicit outputs included); PyTorch's
     form ``einsum(subscripts, [a, b])`` works too. See primitives_linalg.py for its rule."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)) and all(isinstance(o, Tensor) for o in operands[0]):
-        operands = tuple(operands[0])
+        operands = tuple(operands[0])  # PyTorch's list of operands
     tensors = [as_tensor(o) for o in operands]
     return PL.einsum(*tensors, subscripts=PL.explicit_subscripts(subscripts, [t.shape for t in tensors]))
 

@@ -109,6 +109,12 @@ def pad(x: Tensor, pad_width: Any, value: float = 0) -> Tensor:
     return padded + frame
 
 
+def _positive(value: Any, what: str) -> int:
+    if value <= 0:
+        raise ValueError(f"{what} must be positive, got {value}")
+    return int(value)
+
+
 def _pieces(x: Tensor, axis: int, bounds: Sequence[int]) -> tuple[Tensor, ...]:
     """The slices of ``x`` along ``axis`` between consecutive ``bounds``."""
     return tuple(P.getitem(x, index=along(axis, slice(a, b))) for a, b in zip(bounds[:-1], bounds[1:]))
@@ -120,9 +126,7 @@ def split(x: Tensor, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor
     axis = one_axis(x, axis, "split")
     n = x.shape[axis]
     if isinstance(split_size_or_sections, (int, np.integer)):
-        size = int(split_size_or_sections)
-        if size <= 0:
-            raise ValueError(f"split: the piece size must be positive, got {size}")
+        size = _positive(split_size_or_sections, "split: the piece size")
         bounds = [*range(0, n, size), n] if n else [0, 0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -134,8 +138,7 @@ def split(x: Tensor, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor
 
 def chunk(x: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
     """PyTorch's ``chunk``: pieces of ceil(n / chunks) entries along ``axis`` (so possibly fewer than ``chunks``)."""
-    if chunks <= 0:
-        raise ValueError(f"chunk: the number of chunks must be positive, got {chunks}")
+    chunks = _positive(chunks, "chunk: the number of chunks")
     n = x.shape[one_axis(x, axis, "chunk")]
     return split(x, max(-(-n // chunks), 1), axis)
 
@@ -146,9 +149,7 @@ def tensor_split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> tuple[Te
     axis = one_axis(x, axis, "tensor_split")
     n = x.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
-        sections = int(indices_or_sections)
-        if sections <= 0:
-            raise ValueError(f"tensor_split: the number of sections must be positive, got {sections}")
+        sections = _positive(indices_or_sections, "tensor_split: the number of sections")
         size, longer = divmod(n, sections)
         bounds = np.cumsum([0] + [size + 1] * longer + [size] * (sections - longer)).tolist()
     else:

@@ -48,8 +48,8 @@ def cumprod(x: Any, axis: int) -> Any:
     """
     n, d = x.shape[axis], 1
     while d < n:
-        first, rest, earlier = _part(x, axis, slice(None, d)), _part(x, axis, slice(d, None)), _part(x, axis, slice(None, n - d))
-        x = concatenate(first, rest * earlier, axis=axis)
+        first, rest = _part(x, axis, slice(None, d)), _part(x, axis, slice(d, None))
+        x = concatenate(first, rest * _part(x, axis, slice(None, n - d)), axis=axis)  # entry i times entry i - d
         d *= 2
     return x
 

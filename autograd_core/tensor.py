@@ -653,7 +653,8 @@ class Tensor:
         """numpy's tile: ``reps[i]`` copies along axis i, ``reps`` padded with 1s in front when short."""
         return SH.tile(self, _shape_arg(reps))
 
-    def pad(self, pad_width: Any, value: float = 0, *, mode: str = "constant", constant_values: float | None = None) -> Tensor:
+    def pad(self, pad_width: Any, value: float = 0, *, mode: str = "constant",
+            constant_values: float | None = None) -> Tensor:  # fmt: skip
         """numpy's pad, constant mode: ``pad_width`` entries of ``value`` before and after each axis."""
         if mode != "constant":
             raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
