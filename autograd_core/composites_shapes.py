@@ -43,7 +43,9 @@ def flip(x: Tensor, axes: Any) -> Tensor:
     """The entries in reverse order along ``axes`` (an int, several, or None for every axis): ``x[..., ::-1, ...]``."""
     index = [slice(None)] * x.ndim
     for a in range(x.ndim) if axes is None else _ints(axes):
-        index[one_axis(x, a, "flip")] = slice(None, None, -1)
+        a = one_axis(x, a, "flip")
+        if x.ndim:  # (a 0-d tensor flipped along its one axis is itself)
+            index[a] = slice(None, None, -1)
     return P.getitem(x, index=tuple(index))
 
 

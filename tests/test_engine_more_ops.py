@@ -209,7 +209,8 @@ REDUCTIONS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "tensor_split": (lambda t, a, k: t.tensor_split(2, dim=a)[0], lambda t, a, k: t.tensor_split(2, dim=a)[0]),
     "moveaxis": (lambda t, a, k: t.moveaxis(a, 0), lambda t, a, k: t.moveaxis(a, 0)),
     "repeat_interleave": (lambda t, a, k: t.repeat_interleave(2, dim=a), lambda t, a, k: t.repeat_interleave(2, dim=a)),
-    "diagonal": (lambda t, a, k: t.diagonal(int(k), a, a - 1), lambda t, a, k: t.diagonal(int(k), a, a - 1)),
+    "diagonal": (lambda t, a, k: t.diagonal(int(k), a, (a + 1) % t.ndim),
+                 lambda t, a, k: t.diagonal(int(k), a, (a + 1) % t.ndim)),
 }
 
 
