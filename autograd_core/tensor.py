@@ -461,6 +461,8 @@ class Tensor:
     # Entries of the derivative table are in primitives_elementwise.py, primitives_reductions.py and
     # primitives_linalg.py; compositions of entries in composites_reductions.py, composites_shapes.py and
     # composites_linalg.py.
+
+    # elementwise
     def sinh(self) -> Tensor:
         """sinh x, elementwise."""
         return PE.sinh(self)
@@ -561,6 +563,7 @@ class Tensor:
 
     asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2  # PyTorch's names
 
+    # reductions and orderings
     def prod(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
         """Product of the entries over ``axis``; its gradient is right where entries are 0 (docs/kinks.md)."""
         return RD.prod(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
@@ -606,6 +609,7 @@ class Tensor:
         """``(values, indices)`` of the k largest (``largest=False``: smallest) entries along ``dim``, in order."""
         return RD.topk(self, k, dim, largest)
 
+    # linear algebra
     def outer(self, other: Tensor) -> Tensor:
         """out[i, j] = self[i] other[j] for two 1-D tensors."""
         return LA.outer(self, other)
@@ -635,6 +639,7 @@ class Tensor:
         """The entries on and above diagonal ``diagonal`` of the last two axes, zeros below."""
         return LA.triu(self, diagonal if k is None else k)
 
+    # shapes
     def flip(self, *axes: Any, dims: Any = None, axis: Axis = None) -> Tensor:
         """The entries in reverse order along the given axes: ``flip(0, 1)``, ``flip((0, 1))``, PyTorch's ``dims=``
         or numpy's ``axis=`` (numpy's default, None, flips every axis)."""
