@@ -217,7 +217,8 @@ REDUCTIONS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
 @settings(max_examples=60, deadline=None)
 @given(
     x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4),
-                 elements=st.floats(-3, 3).filter(lambda v: abs(v) > 0.1)),
+                 elements=st.floats(-3, 3).filter(lambda v: abs(v) > 0.1), unique=True),  # no ties: PyTorch's topk
+                                                                                          # leaves their order open
     name=st.sampled_from(sorted(REDUCTIONS)),
     data=st.data(),
 )  # fmt: skip
