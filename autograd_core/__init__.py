@@ -23,6 +23,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .primitive import AFFINE, COMPOSITE, ELEMENTWISE, PRODUCT, Primitive, ShapeError
 from .scopes import current_scope, name_scope
 from .functions import matmul, maximum, minimum, where
+from .functions import arctan2, atan2, cat, dot, einsum, fmod, hstack, logaddexp, outer, remainder, tensordot, vstack
 globals().update({name: getattr(_functions, name) for name in _functions.METHODS})
 from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
@@ -31,4 +32,5 @@ __all__ = [
     "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
+    "arctan2", "atan2", "cat", "dot", "einsum", "fmod", "hstack", "logaddexp", "outer", "remainder", "tensordot", "vstack",
 ]  # fmt: skip

@@ -18,9 +18,10 @@ from .tensor import Axis, Tensor, as_tensor
 
 
 def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """sum((x - mean(x))^2) / (N - ddof) over ``axis``."""
+    """sum((x - mean(x))^2) / (N - ddof) over ``axis``; for ddof >= N, a division by 0 (inf, or NaN for a
+    constant slice), as numpy's and PyTorch's."""
     d = x - P.mean(x, axis=axis, keepdims=True)
-    return P.sum(d * d, axis=axis, keepdims=keepdims) / (P.count(x.shape, axis) - ddof)
+    return P.sum(d * d, axis=axis, keepdims=keepdims) / max(P.count(x.shape, axis) - ddof, 0)
 
 
 def _finite_max(x: np.ndarray, axis: Axis) -> np.ndarray:
@@ -100,8 +101,10 @@ def _shapes(tensors: Sequence[Tensor]) -> str:
     return ", ".join(str(t.shape) for t in tensors)
 
 
-def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis; every other axis must have the same length in all of them."""
+def concatenate(seq: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (``axis=``, or PyTorch's ``dim=``); every other axis must have the same
+    length in all of them."""
+    axis = axis if dim is None else dim
     if len(seq) == 0:
         raise ValueError("concatenate: expected a non-empty sequence of tensors")
     tensors = [as_tensor(t) for t in seq]
@@ -123,8 +126,9 @@ def concatenate(seq: Sequence[Any], axis: int = 0) -> Tensor:
     return P.concatenate(*tensors, axis=axis)
 
 
-def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors of one shape along a new axis."""
+def stack(seq: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis (``axis=``, or PyTorch's ``dim=``)."""
+    axis = axis if dim is None else dim
     if len(seq) == 0:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     tensors = [as_tensor(t) for t in seq]

@@ -47,7 +47,7 @@ negative = Primitive("negative", AFFINE, np.negative,
 
 def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """The shape a reduction over ``axis`` has with keepdims=True."""
-    if axis is None:
+    if axis is None or not shape:  # (a 0-d tensor reduced over axis 0 or -1, as PyTorch allows, is its own result)
         return (1,) * len(shape)
     axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -55,7 +55,7 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 
 def count(shape: tuple[int, ...], axis: Any) -> int:
     """How many entries a reduction over ``axis`` combines into one."""
-    if axis is None:
+    if axis is None or not shape:
         return math.prod(shape)
     return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
 
@@ -178,9 +178,10 @@ divide = Primitive("divide", PRODUCT, np.divide,
 power = Primitive("power", PRODUCT, np.power,
                   # y x^(y-1); for y = 0 the exponent stays 0 so that 0^-1 never appears (the derivative is 0)
                   lambda g, z, x, y: g * y * x ** (y - (y != 0)),
-                  # x^y log x; at x = 0 we take log 1 = 0, the limit of z log x as x -> 0 for y > 0
-                  lambda g, z, x, y: g * z * log(x + (x == 0)),
-                  saves={"x": "x y", "y": "z x"})
+                  # x^y log x; at x = 0 and y >= 0 we take log 1 = 0, the limit of z log x as x -> 0 for y > 0; for
+                  # y < 0, z log x = inf * -inf = -inf, as PyTorch's
+                  lambda g, z, x, y: g * z * log(x + (x == 0) * (y >= 0)),
+                  saves={"x": "x y", "y": "z x y"})
 
 
 def _matmul(a: Any, b: Any) -> np.ndarray:
@@ -266,7 +267,14 @@ relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
                  lambda g, z, x: g * (x > 0),
                  saves={"x": "x"})
 
-sign = Primitive("sign", ELEMENTWISE, np.sign)  # piecewise constant: no gradient flows through it
+
+def zero_slope(g: Any, z: Any, x: Any, **params: Any) -> Any:
+    """The rule of a piecewise-constant function (sign, floor, round ...): its derivative is 0 wherever it exists,
+    so the adjoint passed on is zeros, as PyTorch's (made with where: g * 0 would be NaN where g is infinite)."""
+    return where(False, g, 0)
+
+
+sign = Primitive("sign", ELEMENTWISE, np.sign, zero_slope, saves={"x": ""})  # sign'(0) = 0 too: a subgradient
 
 absolute = Primitive("absolute", ELEMENTWISE, np.abs,
                      lambda g, z, x: g * sign(x), saves={"x": "x"})  # abs'(0) = sign(0) = 0
@@ -436,5 +444,11 @@ softmax = Primitive("softmax", COMPOSITE, _softmax,
 
 
 def table() -> dict[str, Primitive]:
-    """Every primitive of the table by name: what the self-test walks and the graph drawing colours."""
-    return {p.name: p for p in globals().values() if isinstance(p, Primitive)}
+    """Every primitive of the table by name, this file's and its continuations' (primitives_*.py): what the
+    self-test walks and the graph drawing colours."""
+    # The continuations build their rules on this file's entries, so they are read here, when the table is asked
+    # for, rather than at the top (which would make each file wait for the other).
+    from . import primitives_elementwise, primitives_linalg, primitives_reductions
+
+    files = (globals(), vars(primitives_elementwise), vars(primitives_reductions), vars(primitives_linalg))
+    return {p.name: p for names in files for p in names.values() if isinstance(p, Primitive)}

@@ -302,15 +302,21 @@ class Tensor:
         return P.multiply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if self.data.dtype.kind in "biu":  # integers divide as floats, with PyTorch's dtype (numpy's is float64)
+            return _true_divide(self, other)
         return P.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if self.data.dtype.kind in "biu":
+            return _true_divide(other, self)
         return P.divide(other, self)
 
     def __pow__(self, exponent: Any) -> Tensor:
         return P.power(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
+        if isinstance(base, float) and self.data.dtype.kind in "biu":  # 0.7 ** an integer tensor: floats, as PyTorch
+            return P.power(base, self.astype(get_default_dtype()))
         # the base takes our dtype, so that 2 ** float32 and its gradient's log(2) stay float32
         return P.power(np.asarray(base, dtype=self.dtype), self)
 
@@ -473,6 +479,248 @@ class Tensor:
         """numpy's name for ``unsqueeze``."""
         return C.unsqueeze(self, axis)
 
+    # ---- more operations: API.md's "More operations", each also ag.NAME (docs/operations.md) -----------------------
+    # Entries of the derivative table are in primitives_elementwise.py, primitives_reductions.py and
+    # primitives_linalg.py; compositions of entries in composites_reductions.py, composites_shapes.py and
+    # composites_linalg.py.
+
+    # elementwise
+    def sinh(self) -> Tensor:
+        """sinh x, elementwise."""
+        return PE.sinh(self)
+
+    def cosh(self) -> Tensor:
+        """cosh x, elementwise."""
+        return PE.cosh(self)
+
+    def arcsin(self) -> Tensor:
+        """arcsin x, elementwise, for -1 <= x <= 1 (PyTorch's asin)."""
+        return PE.arcsin(self)
+
+    def arccos(self) -> Tensor:
+        """arccos x, elementwise, for -1 <= x <= 1 (PyTorch's acos)."""
+        return PE.arccos(self)
+
+    def arctan(self) -> Tensor:
+        """arctan x, elementwise (PyTorch's atan)."""
+        return PE.arctan(self)
+
+    def log2(self) -> Tensor:
+        """Base-2 logarithm, elementwise."""
+        return PE.log2(self)
+
+    def log10(self) -> Tensor:
+        """Base-10 logarithm, elementwise."""
+        return PE.log10(self)
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), elementwise, accurate for tiny x."""
+        return PE.log1p(self)
+
+    def expm1(self) -> Tensor:
+        """e^x - 1, elementwise, accurate for tiny x."""
+        return PE.expm1(self)
+
+    def exp2(self) -> Tensor:
+        """2^x, elementwise."""
+        return PE.exp2(self)
+
+    def erf(self) -> Tensor:
+        """The error function (2 / sqrt(pi)) * integral_0^x e^(-t^2) dt, elementwise."""
+        return P.erf(self)
+
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x), elementwise."""
+        return PE.rsqrt(self)
+
+    def reciprocal(self) -> Tensor:
+        """1 / x, elementwise."""
+        return PE.reciprocal(self)
+
+    def square(self) -> Tensor:
+        """x^2, elementwise; composed as x * x, whose product rule gives 2 x g."""
+        return P.multiply(self, self)
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each entry; a zero derivative, as PyTorch's (docs/kinks.md)."""
+        return P.sign(self)
+
+    def floor(self) -> Tensor:
+        """The largest integer <= x, elementwise; a zero derivative."""
+        return PE.floor(self)
+
+    def ceil(self) -> Tensor:
+        """The smallest integer >= x, elementwise; a zero derivative."""
+        return PE.ceil(self)
+
+    def trunc(self) -> Tensor:
+        """x rounded towards zero, elementwise; a zero derivative."""
+        return PE.trunc(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """x rounded to ``decimals`` places, halves to even (as numpy and PyTorch); a zero derivative."""
+        return PE.round(self, decimals=decimals)
+
+    def arctan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self), elementwise: arctan(self / other) in the right quadrant."""
+        return PE.arctan2(self, other)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(e^self + e^other), elementwise, without overflow."""
+        return PE.logaddexp(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        """self - floor(self / other) * other: the remainder with the divisor's sign (Python's and PyTorch's %)."""
+        return PE.remainder(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        """self - trunc(self / other) * other: the remainder with the dividend's sign (C's fmod)."""
+        return PE.fmod(self, other)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return PE.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return PE.remainder(other, self)
+
+    asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2  # PyTorch's names
+
+    # reductions and orderings
+    def prod(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Product of the entries over ``axis``; its gradient is right where entries are 0 (docs/kinks.md)."""
+        return RD.prod(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+
+    def std(
+        self, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
+    ) -> Tensor:
+        """Standard deviation sqrt(var) over ``axis``, var as ``var`` gives it (ddof=0 by default)."""
+        return RD.std(self, _pick_axis(axis, dim), ddof, _pick_keepdims(keepdims, keepdim))
+
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running sums z_i = x_0 + ... + x_i along ``axis`` (None: over the flattened tensor, as numpy)."""
+        return RD.cumsum(self, _pick_axis(axis, dim))
+
+    def cumprod(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """Running products z_i = x_0 ... x_i along ``axis`` (None: the flattened tensor); right with zeros."""
+        return RD.cumprod(self, _pick_axis(axis, dim))
+
+    def norm(self, p: Any = 2, dim: Axis = None, keepdim: bool = False, *, ord: Any = None, axis: Axis = None,
+             keepdims: bool | None = None) -> Tensor:  # fmt: skip
+        """The p-norm of the entries over ``dim`` (all by default): (sum |x|^p)^(1/p); p may be inf, -inf, 0 or "fro"
+        (= 2). PyTorch's meaning, with numpy's keywords ``ord=``, ``axis=``, ``keepdims=`` accepted too."""
+        return RD.norm(self, p if ord is None else ord, _pick_axis(axis, dim), keepdim if keepdims is None else keepdims)
+
+    def argmax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """The position of the largest entry over ``axis`` (of the flattened tensor for None); the first of ties."""
+        return RD.argmax(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+
+    def argmin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """The position of the smallest entry over ``axis`` (of the flattened tensor for None); the first of ties."""
+        return RD.argmin(self, _pick_axis(axis, dim), _pick_keepdims(keepdims, keepdim))
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False, *, axis: int | None = None) -> Any:
+        """``(values, indices)``: the entries along ``dim`` in order and where each came from, as PyTorch's sort.
+        Always stable: equal entries keep their order (``stable`` is accepted for PyTorch's sake)."""
+        return RD.sort(self, dim if axis is None else axis, descending)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False, *, axis: int | None = None) -> Tensor:
+        """The positions that sort the entries along ``dim``; stable, as ``sort``."""
+        return RD.argsort(self, dim if axis is None else axis, descending)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        """``(values, indices)`` of the k largest (``largest=False``: smallest) entries along ``dim``, in order."""
+        return RD.topk(self, k, dim, largest)
+
+    # linear algebra
+    def outer(self, other: Tensor) -> Tensor:
+        """out[i, j] = self[i] other[j] for two 1-D tensors."""
+        return LA.outer(self, other)
+
+    def dot(self, other: Tensor) -> Tensor:
+        """sum_i self[i] other[i] for two 1-D tensors of one length."""
+        return LA.dot(self, other)
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor."""
+        return LA.trace(self)
+
+    def diag(self, diagonal: int = 0, *, k: int | None = None) -> Tensor:
+        """1-D: the square matrix with these entries on diagonal ``diagonal`` (numpy's ``k``); 2-D: that diagonal."""
+        return LA.diag(self, diagonal if k is None else k)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1, *, axis1: int | None = None,
+                 axis2: int | None = None) -> Tensor:  # fmt: skip
+        """The entries [i, i + offset] of the plane (dim1, dim2) (numpy's axis1, axis2), as a new last axis."""
+        return LA.diagonal(self, offset, dim1 if axis1 is None else axis1, dim2 if axis2 is None else axis2)
+
+    def tril(self, diagonal: int = 0, *, k: int | None = None) -> Tensor:
+        """The entries on and below diagonal ``diagonal`` of the last two axes, zeros above."""
+        return LA.tril(self, diagonal if k is None else k)
+
+    def triu(self, diagonal: int = 0, *, k: int | None = None) -> Tensor:
+        """The entries on and above diagonal ``diagonal`` of the last two axes, zeros below."""
+        return LA.triu(self, diagonal if k is None else k)
+
+    # shapes
+    def flip(self, *axes: Any, dims: Any = None, axis: Axis = None) -> Tensor:
+        """The entries in reverse order along the given axes: ``flip(0, 1)``, ``flip((0, 1))``, PyTorch's ``dims=``
+        or numpy's ``axis=`` (numpy's default, None, flips every axis)."""
+        return SH.flip(self, _shape_arg(axes, "flip") if axes else dims if dims is not None else axis)
+
+    def roll(self, shifts: Any, dims: Any = None, *, axis: Any = None) -> Tensor:
+        """Entries moved ``shifts`` places along ``dims``, wrapping round (None: along the flattened tensor)."""
+        return SH.roll(self, shifts, dims if axis is None else axis)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """PyTorch's repeat: ``sizes[i]`` copies side by side along axis i (numpy's tile; numpy's repeat is
+        ``repeat_interleave``). ``repeat(2, 3)`` or ``repeat((2, 3))``."""
+        return SH.repeat(self, _shape_arg(sizes, "repeat"))
+
+    def tile(self, *reps: Any) -> Tensor:
+        """numpy's tile: ``reps[i]`` copies along axis i, ``reps`` padded with 1s in front when short."""
+        return SH.tile(self, _shape_arg(reps, "tile"))
+
+    def pad(self, pad_width: Any, value: float = 0, *, mode: str = "constant",
+            constant_values: float | None = None) -> Tensor:  # fmt: skip
+        """numpy's pad, constant mode: ``pad_width`` entries of ``value`` before and after each axis."""
+        if mode != "constant":
+            raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+        return SH.pad(self, pad_width, value if constant_values is None else constant_values)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
+        """PyTorch's split: pieces of the given size along ``dim`` (the last may be shorter), or of the given sizes."""
+        return SH.split(self, split_size_or_sections, dim if axis is None else axis)
+
+    def chunk(self, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
+        """PyTorch's chunk: ``chunks`` pieces of ceil(n / chunks) entries along ``dim`` (fewer if they run out)."""
+        return SH.chunk(self, chunks, dim if axis is None else axis)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0, *, axis: int | None = None) -> tuple[Tensor, ...]:
+        """numpy's array_split: n pieces as equal as can be, or the pieces between the given indices."""
+        return SH.tensor_split(self, indices_or_sections, dim if axis is None else axis)
+
+    def moveaxis(self, source: Any, destination: Any) -> Tensor:
+        """The axes ``source`` moved to positions ``destination``, the others keeping their order."""
+        return SH.moveaxis(self, source, destination)
+
+    movedim = moveaxis  # PyTorch's other name
+
+    def swapaxes(self, axis0: int, axis1: int, /) -> Tensor:
+        """Swap two axes: ``transpose(axis0, axis1)``."""
+        return self.transpose(axis0, axis1)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """PyTorch's expand: broadcast to ``sizes`` (-1 keeps an axis; axes of length 1 are copied out)."""
+        return SH.expand(self, _shape_arg(sizes, "expand"))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """PyTorch's gather: out[i][j] = self[index[i][j]][j] for dim 0 (numpy's take_along_axis)."""
+        return SH.gather(self, dim, index)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *, axis: int | None = None) -> Tensor:
+        """Each entry repeated ``repeats`` times in place along ``dim`` (None: flattened), numpy's repeat."""
+        return SH.repeat_interleave(self, repeats, dim if axis is None else axis)
+
 
 class RemovableHandle:
     """Returned by ``register_hook``: ``.remove()`` unregisters the hook."""
@@ -515,11 +763,41 @@ def _operand(x: Any, like: Tensor) -> Any:
 
 
 def as_tensor(x: Any) -> Tensor:
-    """``x`` itself if it is a Tensor, else a new constant Tensor of it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+    """``x`` itself if it is a Tensor; a (nested) list or tuple holding Tensors stacked into one, their graphs kept
+    (``ag.mean([x, y])`` is the mean of x and y, differentiable in both); anything else a new constant Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)) and _holds_a_tensor(x):
+        return C.stack([as_tensor(item) for item in x])
+    return Tensor(x)
+
+
+def _holds_a_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
+    """Whether a Tensor lies anywhere in the nested lists and tuples ``items``."""
+    pending = list(items)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Tensor):
+            return True
+        if isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return False
+
+
+def _true_divide(a: Any, b: Any) -> Tensor:
+    """a / b where an operand is an integer (or boolean) tensor, with PyTorch's dtypes: integer operands are first
+    converted to the other operand's float dtype, or to the default dtype if neither is a float array or tensor
+    (numpy would give float64, even for int32 / int32)."""
+    kinds = [x.dtype.kind if isinstance(x, (Tensor, np.ndarray)) else None for x in (a, b)]
+    dtype = next((x.dtype for x, kind in zip((a, b), kinds) if kind == "f"), get_default_dtype())
+    return P.divide(*(x.astype(dtype) if kind and kind in "biu" else x for x, kind in zip((a, b), kinds)))
 
 
 # The operations live in their own modules; they import Tensor, so they are imported after it is defined.
 from . import composites as C  # noqa: E402
 from . import primitives as P  # noqa: E402
+from . import composites_linalg as LA  # noqa: E402
+from . import composites_reductions as RD  # noqa: E402
+from . import composites_shapes as SH  # noqa: E402
+from . import primitives_elementwise as PE  # noqa: E402
 from .backward import backward  # noqa: E402

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import autograd_core as ag
+from autograd_core import primitives_linalg as PL
 from autograd_core.primitives import table
 
 Sample = tuple[tuple[Any, ...], dict[str, Any]]
@@ -45,11 +46,34 @@ def away_from(rng: np.random.Generator, kinks: list[float], *shape: int, gap: fl
     return x
 
 
+KINKS = [-2.0, -1.0, 0.0, 1.0, 2.0]  # where floor, ceil and trunc jump
+
+
 def distinct_pair(rng: np.random.Generator, *shape: int) -> tuple[np.ndarray, np.ndarray]:
     """Two arrays whose entries differ by at least 0.2 everywhere (no ties for maximum/minimum)."""
     x = rng.standard_normal(shape)
     y = x + rng.choice([-1, 1], shape) * rng.uniform(0.2, 1.0, shape)
     return x, y
+
+
+def off_multiples(rng: np.random.Generator, *shape: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y with x / y at least 0.2 away from every integer: remainder and fmod jump where x / y is one."""
+    y = rng.choice([-1, 1], shape) * rng.uniform(0.5, 2.0, shape)
+    quotient = rng.integers(-3, 3, shape) + rng.uniform(0.2, 0.8, shape)
+    return quotient * y, y
+
+
+def with_zeros(rng: np.random.Generator, shape: tuple[int, ...], zeros: list[tuple[int, ...]]) -> np.ndarray:
+    """Normal entries with 0 at the given positions: prod is a polynomial, smooth there, so finite differences
+    check its rule where z / x would divide by zero."""
+    x = rng.standard_normal(shape)
+    for position in zeros:
+        x[position] = 0.0
+    return x
+
+
+def einsum(subscripts: str, *shapes: tuple[int, ...]) -> Recipe:
+    return lambda r: sample(*(normal(r, *s) for s in shapes), subscripts=PL.explicit_subscripts(subscripts, shapes))
 
 
 # name -> recipes; each recipe gives the sample inputs and parameters of one call. Shapes are small: the doctor
@@ -146,11 +170,68 @@ RECIPES: dict[str, list[Recipe]] = {
         lambda r: sample(normal(r, 2, 4), axis=-1),
         lambda r: sample(normal(r, 3), axis=0),
     ],
+    # API.md's "More operations" (primitives_elementwise.py, primitives_reductions.py, primitives_linalg.py)
+    "sinh": [lambda r: sample(normal(r, 2, 3))],
+    "cosh": [lambda r: sample(normal(r, 2, 3))],
+    "arcsin": [lambda r: sample(r.uniform(-0.8, 0.8, (2, 3)))],  # inside (-1, 1)
+    "arccos": [lambda r: sample(r.uniform(-0.8, 0.8, (2, 3)))],
+    "arctan": [lambda r: sample(normal(r, 2, 3))],
+    "log2": [lambda r: sample(positive(r, 2, 3))],
+    "log10": [lambda r: sample(positive(r, 2, 3))],
+    "log1p": [lambda r: sample(r.uniform(-0.5, 2.0, (2, 3)))],
+    "expm1": [lambda r: sample(normal(r, 2, 3))],
+    "exp2": [lambda r: sample(normal(r, 2, 3))],
+    "rsqrt": [lambda r: sample(positive(r, 2, 3))],
+    "reciprocal": [lambda r: sample(away_from(r, [0.0], 2, 3, gap=0.3))],
+    "sign": [lambda r: sample(away_from(r, [0.0], 2, 3))],  # zero derivative, checked as one
+    "floor": [lambda r: sample(away_from(r, KINKS, 2, 3))],
+    "ceil": [lambda r: sample(away_from(r, KINKS, 2, 3))],
+    "trunc": [lambda r: sample(away_from(r, KINKS, 2, 3))],
+    "round": [
+        lambda r: sample(away_from(r, [-1.5, -0.5, 0.5, 1.5], 2, 3), decimals=0),
+        lambda r: sample(np.round(r.uniform(-2, 2, (2, 3)), 1) + 0.02, decimals=1),
+    ],
+    "arctan2": [lambda r: sample(positive(r, 2, 3), normal(r, 3))],  # off the origin
+    "logaddexp": [lambda r: sample(3 * r.standard_normal((2, 3)), normal(r, 3))],
+    "remainder": [lambda r: sample(*off_multiples(r, 2, 3))],
+    "fmod": [lambda r: sample(*off_multiples(r, 2, 3))],
+    "cumsum": [
+        lambda r: sample(normal(r, 3, 2), axis=0),
+        lambda r: sample(normal(r, 2, 4), axis=-1),
+    ],
+    "prod": [
+        lambda r: sample(normal(r, 2, 3), axis=None, keepdims=False),
+        lambda r: sample(normal(r, 3, 4), axis=1, keepdims=False),
+        lambda r: sample(normal(r, 2, 2, 3), axis=(0, 2), keepdims=True),
+        lambda r: sample(with_zeros(r, (3, 4), [(0, 1), (2, 0), (2, 3)]), axis=1, keepdims=False),
+        lambda r: sample(with_zeros(r, (2, 3), [(0, 0), (1, 2)]), axis=None, keepdims=False),
+    ],
+    "std": [
+        lambda r: sample(normal(r, 2, 3), axis=None, ddof=0, keepdims=False),
+        lambda r: sample(normal(r, 3, 4), axis=1, ddof=1, keepdims=True),
+    ],
+    "norm": [
+        lambda r: sample(normal(r, 2, 3), p=2.0, axis=None, keepdims=False),
+        lambda r: sample(normal(r, 3, 4), p=3.0, axis=1, keepdims=False),
+        lambda r: sample(away_from(r, [0.0], 3, 2), p=1.0, axis=0, keepdims=True),
+    ],
+    "einsum": [
+        einsum("ij,jk->ik", (2, 3), (3, 2)),
+        einsum("ij,jk", (2, 3), (3, 2)),  # implicit output
+        einsum("ii->", (3, 3)),  # a trace: the adjoint lies on the diagonal
+        einsum("ii->i", (3, 3)),
+        einsum("ij->", (2, 3)),  # summed away: the adjoint is copied
+        einsum("...ij,...jk->...ik", (2, 2, 3), (3, 2)),  # broadcast batch axes
+        einsum("ij,jk,kl->il", (2, 3), (3, 2), (2, 2)),
+        einsum("i,j->ij", (2,), (3,)),
+    ],
 }  # fmt: skip
 
-# Entries with no derivative to check: piecewise constant, their results never require grad.
+# Entries with no derivative to check: their results (booleans, positions) never require grad.
 NO_DERIVATIVE = {
-    "sign": "piecewise constant: the derivative is 0 wherever it exists",
+    "argmax": "a position: integer result",
+    "argmin": "a position: integer result",
+    "argsort": "positions: integer result",
     "less": "comparison: boolean result",
     "less_equal": "comparison: boolean result",
     "greater": "comparison: boolean result",
@@ -182,7 +263,10 @@ def test_entries_without_derivative_really_have_none():
     for name in NO_DERIVATIVE:
         op = table()[name]
         assert not op.vjps, f"{name} has derivative rules: it needs a recipe, not a place in NO_DERIVATIVE"
-        result = op(x) if name == "sign" else op(x, 0.0)
+        if name.startswith("arg"):
+            result = op(x, axis=-1, **({"descending": False} if name == "argsort" else {"keepdims": False}))
+        else:
+            result = op(x, 0.0)
         assert not result.requires_grad
 
 

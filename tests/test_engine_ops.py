@@ -24,6 +24,15 @@ from .conftest import numerical_grad
 IDX = np.array([0, 2, 2, 1])  # repeated on purpose: the adjoint of a repeated pick must add up
 MASK = np.array([[True, False, True, True], [False, True, True, False], [True, True, False, False]])
 COND = np.array([[True, False, True, False]])
+GATHER = np.array([[0, 3], [2, 2], [1, 0]])  # a repeated pick in the second row
+COUNTS = np.array([1, 0, 2])
+INF = float("inf")
+
+
+def pieces(parts: Any, dim: int) -> Any:
+    """The pieces of a split joined again, each scaled differently so that each piece's gradient differs."""
+    scaled = [p * (i + 1) for i, p in enumerate(parts)]
+    return ag.cat(scaled, dim=dim) if isinstance(parts[0], Tensor) else torch.cat(scaled, dim=dim)
 
 
 @dataclass
@@ -135,6 +144,119 @@ CASES = [
     Case("nll_loss_none", lambda a: P.nll_loss(a, index=(np.arange(3), IDX[:3]), reduction="none"),
          lambda a: TF.nll_loss(a, torch.from_numpy(IDX[:3]), reduction="none"), [(3, 4)]),
     Case("function_forms", lambda a: ag.tanh(ag.exp(a) * ag.sum(a, axis=0)), lambda a: torch.tanh(a.exp() * a.sum(0)), [(3, 4)]),
+    # API.md's "More operations": elementwise
+    Case("sinh", lambda a: a.sinh(), torch.sinh, [(3, 4)]),
+    Case("cosh", lambda a: ag.cosh(a), torch.cosh, [(3, 4)]),
+    Case("arcsin", lambda a: a.arcsin(), torch.arcsin, [(3, 4)], "unit"),
+    Case("arccos", lambda a: ag.arccos(a), torch.arccos, [(3, 4)], "unit"),
+    Case("arctan", lambda a: a.arctan(), torch.arctan, [(3, 4)]),
+    Case("log2", lambda a: a.log2(), torch.log2, [(3, 4)], "positive"),
+    Case("log10", lambda a: ag.log10(a), torch.log10, [(3, 4)], "positive"),
+    Case("log1p", lambda a: a.log1p(), torch.log1p, [(3, 4)], "positive"),
+    Case("expm1", lambda a: a.expm1(), torch.expm1, [(3, 4)]),
+    Case("exp2", lambda a: ag.exp2(a), torch.exp2, [(3, 4)]),
+    Case("erf", lambda a: a.erf(), torch.erf, [(3, 4)]),
+    Case("rsqrt", lambda a: a.rsqrt(), torch.rsqrt, [(3, 4)], "positive"),
+    Case("reciprocal", lambda a: a.reciprocal(), torch.reciprocal, [(3, 4)], "nonzero"),
+    Case("square", lambda a: ag.square(a), torch.square, [(3, 4)]),
+    Case("sign", lambda a: a.sign() + a, lambda a: a.sign() + a, [(3, 4)], "nonzero"),
+    Case("floor", lambda a: a.floor() * a, lambda a: a.floor() * a, [(3, 4)], "off_integer"),
+    Case("ceil", lambda a: ag.ceil(a) * a, lambda a: a.ceil() * a, [(3, 4)], "off_integer"),
+    Case("trunc", lambda a: a.trunc() * a, lambda a: a.trunc() * a, [(3, 4)], "off_integer"),
+    Case("round", lambda a: a.round() * a, lambda a: a.round() * a, [(3, 4)], "off_half_integer"),
+    Case("round_decimals", lambda a: ag.round(a, decimals=1) * a, lambda a: a.round(decimals=1) * a, [(3, 4)], "off_half_tenth"),
+    Case("arctan2", lambda a, b: ag.arctan2(a, b), torch.arctan2, [(3, 4), (4,)]),
+    Case("atan2_method", lambda a, b: a.atan2(b), lambda a, b: a.atan2(b), [(3, 4), (3, 1)]),
+    Case("logaddexp", lambda a, b: ag.logaddexp(a, b), torch.logaddexp, [(3, 4), (3, 1)]),
+    Case("mod", lambda a, b: a % b, lambda a, b: a % b, [(3, 4), (3, 4)], "quotients"),
+    # (PyTorch has no derivative for number % tensor: its definition stands in)
+    Case("rmod_number", lambda a: 2.5 % a, lambda a: 2.5 - (2.5 / a).floor() * a, [(3, 4)], "positive"),
+    Case("remainder", lambda a, b: ag.remainder(a, b), torch.remainder, [(3, 4), (3, 4)], "quotients"),
+    Case("fmod", lambda a, b: ag.fmod(a, b), torch.fmod, [(3, 4), (3, 4)], "quotients"),
+    # reductions and orderings
+    Case("prod_all", lambda a: a.prod(), lambda a: a.prod(), [(3, 4)]),
+    Case("prod_dim", lambda a: ag.prod(a, dim=1), lambda a: a.prod(dim=1), [(3, 4)]),
+    Case("prod_axes_keepdims", lambda a: a.prod(axis=(0, 2), keepdims=True),
+         lambda a: a.prod(dim=2, keepdim=True).prod(dim=0, keepdim=True), [(2, 3, 4)]),
+    Case("prod_with_zeros", lambda a: a.prod(dim=1), lambda a: a.prod(dim=1), [(3, 4)], "zeros"),  # one, two, none
+    Case("prod_all_with_zeros", lambda a: a[1:].prod(), lambda a: a[1:].prod(), [(3, 4)], "zeros"),  # two zeros
+    Case("std", lambda a: a.std(), lambda a: a.std(correction=0), [(3, 4)]),
+    Case("std_axis_ddof", lambda a: ag.std(a, axis=0, ddof=1), lambda a: a.std(dim=0, correction=1), [(3, 4)]),
+    Case("std_keepdim", lambda a: a.std(dim=1, keepdim=True), lambda a: a.std(dim=1, correction=0, keepdim=True), [(3, 4)]),
+    Case("cumsum", lambda a: a.cumsum(dim=1), lambda a: a.cumsum(dim=1), [(3, 4)]),
+    Case("cumsum_flat", lambda a: ag.cumsum(a), lambda a: a.flatten().cumsum(0), [(3, 4)]),
+    Case("cumprod", lambda a: a.cumprod(dim=1), lambda a: a.cumprod(dim=1), [(3, 5)]),
+    Case("cumprod_with_zeros", lambda a: ag.cumprod(a, axis=1), lambda a: a.cumprod(dim=1), [(3, 4)], "zeros"),
+    Case("norm", lambda a: a.norm(), lambda a: a.norm(), [(3, 4)]),
+    Case("norm_p3_dim", lambda a: a.norm(p=3, dim=1), lambda a: a.norm(p=3, dim=1), [(3, 4)]),
+    Case("norm_p1_keepdim", lambda a: ag.norm(a, 1, 0, True), lambda a: a.norm(p=1, dim=0, keepdim=True), [(3, 4)], "nonzero"),
+    Case("norm_numpy_keywords", lambda a: a.norm(ord=2, axis=1), lambda a: a.norm(p=2, dim=1), [(3, 4)]),
+    Case("norm_inf", lambda a: a.norm(p=INF, dim=1), lambda a: a.norm(p=INF, dim=1), [(3, 4)]),
+    Case("norm_minus_inf", lambda a: a.norm(p=-INF), lambda a: a.norm(p=-INF), [(3, 4)]),
+    Case("norm_p0", lambda a: a.norm(p=0) * a, lambda a: a.norm(p=0) * a, [(3, 4)]),
+    Case("argmax", lambda a: a.gather(1, a.argmax(dim=1, keepdim=True)),
+         lambda a: a.gather(1, a.argmax(dim=1, keepdim=True)), [(3, 4)]),
+    Case("argmin", lambda a: a[ag.argmin(a, axis=0), np.arange(4)], lambda a: a[a.argmin(dim=0), torch.arange(4)], [(3, 4)]),
+    Case("argsort", lambda a: a.gather(1, a.argsort(dim=1, descending=True)),
+         lambda a: a.gather(1, a.argsort(dim=1, descending=True)), [(3, 4)]),
+    Case("sort", lambda a: a.sort(dim=1).values, lambda a: a.sort(dim=1).values, [(3, 4)]),
+    Case("sort_descending", lambda a: ag.sort(a, 0, descending=True)[0], lambda a: a.sort(0, descending=True)[0], [(3, 4)]),
+    Case("topk", lambda a: a.topk(2).values, lambda a: a.topk(2).values, [(3, 4)]),
+    Case("topk_smallest", lambda a: ag.topk(a, 2, dim=0, largest=False)[0], lambda a: a.topk(2, dim=0, largest=False)[0], [(3, 4)]),
+    # linear algebra
+    Case("outer", lambda a, b: ag.outer(a, b), torch.outer, [(3,), (4,)]),
+    Case("dot", lambda a, b: a.dot(b), torch.dot, [(4,), (4,)]),
+    Case("tensordot", lambda a, b: ag.tensordot(a, b, dims=2), lambda a, b: torch.tensordot(a, b, dims=2), [(2, 3, 4), (3, 4, 2)]),
+    Case("tensordot_axes", lambda a, b: ag.tensordot(a, b, axes=([0, 2], [2, 0])),
+         lambda a, b: torch.tensordot(a, b, dims=([0, 2], [2, 0])), [(4, 3, 2), (2, 5, 4)]),
+    Case("einsum_matmul", lambda a, b: ag.einsum("ij,jk->ik", a, b), lambda a, b: torch.einsum("ij,jk->ik", a, b), [(2, 3), (3, 4)]),
+    Case("einsum_implicit", lambda a, b: ag.einsum("ij,kj", a, b), lambda a, b: torch.einsum("ij,kj", a, b), [(2, 3), (4, 3)]),
+    Case("einsum_diagonal", lambda a: ag.einsum("ii->i", a), lambda a: torch.einsum("ii->i", a), [(3, 3)]),
+    Case("einsum_trace", lambda a: ag.einsum("ii", a), lambda a: torch.einsum("ii", a), [(3, 3)]),
+    Case("einsum_ellipsis", lambda a, b: ag.einsum("...ij,...jk->...ik", a, b),
+         lambda a, b: torch.einsum("...ij,...jk->...ik", a, b), [(2, 2, 3), (3, 4)]),
+    Case("einsum_sum_away", lambda a, b: ag.einsum("bij,j->b", a, b), lambda a, b: torch.einsum("bij,j->b", a, b), [(2, 3, 4), (4,)]),
+    Case("einsum_three", lambda a, b, c: ag.einsum("ij,jk,kl->il", a, b, c),
+         lambda a, b, c: torch.einsum("ij,jk,kl->il", a, b, c), [(2, 3), (3, 4), (4, 2)]),
+    Case("trace", lambda a: a.trace(), torch.trace, [(3, 4)]),
+    Case("diag_vector", lambda a: a.diag(1), lambda a: torch.diag(a, 1), [(3,)]),
+    Case("diag_matrix", lambda a: ag.diag(a, k=-1), lambda a: torch.diag(a, -1), [(3, 4)]),
+    Case("diagonal", lambda a: a.diagonal(offset=1, dim1=0, dim2=2), lambda a: a.diagonal(offset=1, dim1=0, dim2=2), [(3, 4, 5)]),
+    Case("diagonal_numpy_keywords", lambda a: ag.diagonal(a, -1, axis1=2, axis2=1),
+         lambda a: a.diagonal(offset=-1, dim1=2, dim2=1), [(3, 4, 5)]),
+    Case("tril", lambda a: a.tril(-1), lambda a: a.tril(-1), [(2, 3, 4)]),
+    Case("triu", lambda a: ag.triu(a, k=1), lambda a: a.triu(1), [(3, 4)]),
+    # shapes
+    Case("flip", lambda a: a.flip(0, 2), lambda a: a.flip((0, 2)), [(2, 3, 4)]),
+    Case("flip_all_numpy", lambda a: ag.flip(a), lambda a: a.flip((0, 1)), [(3, 4)]),
+    Case("roll", lambda a: a.roll(1, 1), lambda a: a.roll(1, 1), [(3, 4)]),
+    Case("roll_several", lambda a: a.roll((1, -2), (0, 2)), lambda a: a.roll((1, -2), (0, 2)), [(2, 3, 4)]),
+    Case("roll_flat", lambda a: ag.roll(a, 5), lambda a: a.roll(5), [(3, 4)]),
+    Case("repeat", lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [(3, 4)]),
+    Case("tile", lambda a: ag.tile(a, (2,)), lambda a: a.tile((2,)), [(3, 4)]),
+    Case("pad", lambda a: a.pad(((1, 0), (2, 1)), value=0.5), lambda a: TF.pad(a, (2, 1, 1, 0), value=0.5), [(3, 4)]),
+    Case("pad_int", lambda a: ag.pad(a, 1), lambda a: TF.pad(a, (1, 1, 1, 1)), [(3, 4)]),
+    Case("split_size", lambda a: pieces(a.split(3, dim=1), 1), lambda a: pieces(a.split(3, dim=1), 1), [(3, 7)]),
+    Case("split_sections", lambda a: pieces(ag.split(a, [1, 2]), 0), lambda a: pieces(a.split([1, 2]), 0), [(3, 4)]),
+    Case("chunk", lambda a: pieces(a.chunk(3, dim=1), 1), lambda a: pieces(a.chunk(3, dim=1), 1), [(3, 7)]),
+    Case("tensor_split", lambda a: pieces(a.tensor_split(3, dim=1), 1), lambda a: pieces(a.tensor_split(3, dim=1), 1), [(3, 7)]),
+    Case("tensor_split_indices", lambda a: pieces(ag.tensor_split(a, [1, 4], axis=1), 1),
+         lambda a: pieces(a.tensor_split([1, 4], dim=1), 1), [(3, 7)]),
+    Case("moveaxis", lambda a: a.moveaxis(0, -1), lambda a: a.moveaxis(0, -1), [(2, 3, 4)]),
+    Case("moveaxis_several", lambda a: ag.moveaxis(a, (0, 1), (2, 0)), lambda a: torch.moveaxis(a, (0, 1), (2, 0)), [(2, 3, 4)]),
+    Case("swapaxes", lambda a: a.swapaxes(0, 2), lambda a: a.swapaxes(0, 2), [(2, 3, 4)]),
+    Case("expand", lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [(3, 1)]),
+    Case("gather", lambda a: a.gather(1, GATHER), lambda a: a.gather(1, torch.from_numpy(GATHER)), [(3, 4)]),
+    Case("repeat_interleave", lambda a: a.repeat_interleave(2, dim=0), lambda a: a.repeat_interleave(2, dim=0), [(3, 4)]),
+    Case("repeat_interleave_counts", lambda a: ag.repeat_interleave(a, COUNTS, axis=0),
+         lambda a: a.repeat_interleave(torch.from_numpy(COUNTS), dim=0), [(3, 4)]),
+    Case("repeat_interleave_flat", lambda a: a.repeat_interleave(2), lambda a: a.repeat_interleave(2), [(3, 4)]),
+    Case("cat", lambda a, b: ag.cat([a, b], dim=1), lambda a, b: torch.cat([a, b], dim=1), [(2, 3), (2, 2)]),
+    Case("stack_dim", lambda a, b: ag.stack([a, b], dim=1), lambda a, b: torch.stack([a, b], dim=1), [(2, 3), (2, 3)]),
+    Case("concatenate_dim", lambda a, b: ag.concatenate([a, b], dim=0), lambda a, b: torch.cat([a, b], dim=0), [(2, 3), (1, 3)]),
+    Case("vstack", lambda a, b: ag.vstack([a, b]), lambda a, b: torch.vstack([a, b]), [(4,), (2, 4)]),
+    Case("hstack", lambda a, b: ag.hstack([a, b]), lambda a, b: torch.hstack([a, b]), [(2, 3), (2, 1)]),
+    Case("mean_of_a_list", lambda a, b: ag.mean([a, b * 2]), lambda a, b: torch.stack([a, b * 2]).mean(), [(3,), (3,)]),
 ]
 
 
@@ -148,6 +270,16 @@ def _inputs(case: Case, rng: np.random.Generator) -> list[np.ndarray]:
         arrays = [np.where(np.abs(np.abs(a) - 0.5) < 0.05, a + 0.2, a) for a in arrays]
     elif case.domain == "off_fifth":
         arrays = [np.where(np.abs(a - 0.2) < 0.05, a + 0.2, a) for a in arrays]
+    elif case.domain == "unit":  # inside (-1, 1), for arcsin and arccos
+        arrays = [np.tanh(a) * 0.9 for a in arrays]
+    elif case.domain.startswith("off_"):  # at least 0.1 from the jumps at k, k + 1/2 or k/10 + 1/20 (k an integer)
+        jump, step = {"off_integer": (0.0, 1.0), "off_half_integer": (0.5, 1.0), "off_half_tenth": (0.05, 0.1)}[case.domain]
+        arrays = [np.floor((3 * a - jump) / step) * step + jump + step * rng.uniform(0.1, 0.9, a.shape) for a in arrays]
+    elif case.domain == "quotients":  # y away from 0 and x / y at least 0.2 from an integer: remainders do not jump
+        y = np.sign(arrays[1]) * (np.abs(arrays[1]) + 0.5)
+        arrays = [(rng.integers(-3, 3, y.shape) + rng.uniform(0.2, 0.8, y.shape)) * y, y]
+    elif case.domain == "zeros":  # row 0 has one zero, row 2 two: prod's rule must not divide by them
+        arrays[0][0, 1] = arrays[0][2, 0] = arrays[0][2, 3] = 0.0
     return arrays
 
 
