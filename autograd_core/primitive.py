@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import anomaly
+from .compiler import recording
 from .grad_mode import state as grad_mode
 from .node import Node
 
@@ -98,6 +99,8 @@ class Primitive:
         out = Tensor._make(value, node)
         if anomaly.enabled:
             anomaly.check_forward(out, self, values)
+        if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
+            recording.tracer.record(self, inputs, params, out)
         return out
 
     def _compute(self, values: list[Any], params: dict[str, Any]) -> np.ndarray:
