@@ -94,14 +94,18 @@ class Names:
         self.of: dict[Value, str] = {}
         self._count = {"w": 0, "s": 0, "z": 0, "t": 0, "c": 0}
         steps = program.forward + [s for b in program.backwards if b is not None for s in b.steps]
+        # what some step, the outputs or the backward passes read; a forward step whose result is not read (kept
+        # for its effect) gets no name
+        self.read = {*program.outputs, *program.saved, *(v for step in steps for v in reads(step))}
         for step in steps:
             if _spelling(step.op) is None:
                 self._function(step.op)
         for value in program.inputs:
             self.of[value] = self._input_name(value)
         for step in program.forward:
-            label = step.out.label
-            self.of[step.out] = self.fresh(label) if label else self.numbered("z")
+            if step.out in self.read:
+                label = step.out.label
+                self.of[step.out] = self.fresh(label) if label else self.numbered("z")
 
     def fresh(self, base: str) -> str:
         """``base`` as an identifier, with a suffix if it is taken."""
@@ -240,11 +244,10 @@ def _tuple(names: list[str]) -> str:
 def _forward(program: Program, names: Names) -> tuple[list[str], list[Value], dict[Value, str]]:
     """The forward function's lines, its constants, and each step's line (for the backward's headings)."""
     text = Text(names)
-    read = set(program.outputs) | set(program.saved) | {v for s in program.forward for v in reads(s)}
     body, line_of = [], {}
     for step in program.forward:
         code = text.expression(step)
-        if step.out in read:  # a step whose result nobody reads is kept for its effect: a bare call
+        if step.out in names.read:  # a step whose result nobody reads is kept for its effect: a bare call
             code = line_of[step.out] = f"{names.of[step.out]} = {code}"
         body.append((code, text.comment(step)))
     lines = [f"def forward({', '.join([*(names.of[v] for v in program.inputs), 'constants'])}):"]

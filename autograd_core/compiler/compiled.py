@@ -247,6 +247,7 @@ class CompiledFunction:
         generated = generate(program, _title(name, args, kwargs, labels, recorded), f"<ag.compile {name} #{next(_programs_made)}>")
         self._last = Compiled(recorded, program, generated, name)
         self._programs.setdefault(key, []).append(self._last)
+        recorded.release()
         return recorded.results
 
 

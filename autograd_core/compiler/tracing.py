@@ -87,6 +87,12 @@ class Recording:
     results: Any = None  # what the function returned: the first call's results
     leaves: list[Tensor] = field(default_factory=list)
 
+    def release(self) -> None:
+        """Let go of the recorded call's Tensors and values: the program needs none of them (``leaves`` holds the
+        tensors it reads)."""
+        for value in [*self.inputs, *(step.out for step in self.steps), *self.adjoint_of]:
+            value.tensor = None
+
 
 def _memory(array: np.ndarray) -> tuple[Any, ...]:
     """Where an array's numbers live and how it reads them: two arrays with the same key hold the same numbers.
