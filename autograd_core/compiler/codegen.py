@@ -22,6 +22,7 @@ import keyword
 import linecache
 import math
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,7 @@ OPERATORS = {P.add: "+", P.subtract: "-", P.multiply: "*", P.divide: "/", P.powe
              P.not_equal: "!="}  # fmt: skip
 RESERVED = {"np", "saved", "constants", "forward", "backward", "slice"}
 COMMENT_COLUMN = 60
+LINE = 116  # the longest line of a listing (the inputs, the saved values)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Names:
             self.of[value] = self._input_name(value)
         for step in program.forward:
             if step.out in self.read:
-                label = step.out.label
+                label = step.out.tensor.name if step.out.tensor is not None else None  # a name the user gave
                 self.of[step.out] = self.fresh(label) if label else self.numbered("z")
 
     def fresh(self, base: str) -> str:
@@ -233,8 +235,25 @@ def _aligned(lines: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-def _unpack(names: list[str], what: str) -> str:
-    return f"{', '.join(names)}{',' if len(names) == 1 else ''} = {what}"
+def _listing(head: str, items: list[str], tail: str) -> list[str]:
+    """``head + ", ".join(items) + tail`` in lines of at most LINE characters; ``head`` ends inside a bracket, so
+    the items may wrap, lined up under the first."""
+    text = ", ".join(items)
+    if len(head) + len(text) + len(tail) <= LINE:
+        return [head + text + tail]
+    wrapped = textwrap.wrap(text, width=LINE - len(head), break_long_words=False)
+    lines = [head + wrapped[0]] + [" " * len(head) + line for line in wrapped[1:]]
+    lines[-1] += tail
+    return lines
+
+
+def _unpack(names: list[str], what: str) -> list[str]:
+    """``(a, b) = what``, wrapped when long."""
+    return _listing("    (", names, f"{',' if len(names) == 1 else ''}) = {what}")
+
+
+def _tuple_tail(items: list[str]) -> str:
+    return ",)" if len(items) == 1 else ")"
 
 
 def _tuple(names: list[str]) -> str:
@@ -250,12 +269,12 @@ def _forward(program: Program, names: Names) -> tuple[list[str], list[Value], di
         if step.out in names.read:  # a step whose result nobody reads is kept for its effect: a bare call
             code = line_of[step.out] = f"{names.of[step.out]} = {code}"
         body.append((code, text.comment(step)))
-    lines = [f"def forward({', '.join([*(names.of[v] for v in program.inputs), 'constants'])}):"]
+    lines = _listing("def forward(", [*(names.of[v] for v in program.inputs), "constants"], "):")
     if text.constants:
-        lines.append("    " + _unpack([names.of[c] for c in text.constants], "constants"))
+        lines += _unpack([names.of[c] for c in text.constants], "constants")
     lines += _aligned(body)
-    outputs, saved = _tuple([names.of[v] for v in program.outputs]), _tuple([names.of[v] for v in program.saved])
-    lines.append(f"    return {outputs}, {saved}")
+    outputs, saved = _tuple([names.of[v] for v in program.outputs]), [names.of[v] for v in program.saved]
+    lines += _listing(f"    return {outputs}, (", saved, _tuple_tail(saved))
     return lines, text.constants, line_of
 
 
@@ -276,12 +295,12 @@ def _backward(program: Program, k: int, function: str, names: Names, line_of: di
         body.append((f"{names.backward_value(step.out, program.adjoint_of)} = {code}", text.comment(step)))
     lines = [f"def {function}({seed}, saved, constants):"]
     if program.saved:
-        lines.append("    " + _unpack([names.of[v] for v in program.saved], "saved"))
+        lines += _unpack([names.of[v] for v in program.saved], "saved")
     if text.constants:
-        lines.append("    " + _unpack([names.of[c] for c in text.constants], "constants"))
+        lines += _unpack([names.of[c] for c in text.constants], "constants")
     lines += _aligned(body)
     grads = [names.backward_value(g, program.adjoint_of) for _, g in backward.gradients]
-    lines.append(f"    return {_tuple(grads)}")
+    lines += _listing("    return (", grads, _tuple_tail(grads))
     return lines, text.constants
 
 

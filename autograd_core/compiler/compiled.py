@@ -48,15 +48,15 @@ def _describe(x: Any) -> Any:
 
 
 def _signature(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    key = (tuple(_describe(x) for x in args), tuple((k, _describe(x)) for k, x in kwargs.items()), grad_mode.enabled)
-    try:
-        hash(key)
-    except TypeError:
-        raise CompileError(
-            "ag.compile: an argument that is neither a Tensor nor a numpy array must be hashable (a number, a string, "
-            "a tuple of them): its value is part of the call's signature"
-        ) from None
-    return key
+    """What selects a recording: the arguments' parts, the keywords' and the grad mode (a dictionary key)."""
+    keywords = tuple((k, _describe(x)) for k, x in kwargs.items()) if kwargs else ()
+    return tuple(map(_describe, args)), keywords, grad_mode.enabled
+
+
+UNHASHABLE = (
+    "ag.compile: an argument that is neither a Tensor nor a numpy array must be hashable (a number, a string, a tuple "
+    "of them): its value is part of the call's signature"
+)
 
 
 class Call:
@@ -173,9 +173,13 @@ class Compiled:
 
     def holds(self) -> bool:
         """Whether the recording still describes a call: the same training modes, the same tensors read."""
-        return all(getattr(owner, name) == value for owner, name, value in self.guards) and all(
-            (t.data.shape, t.data.dtype, t.requires_grad) == state for t, state in zip(self.leaves, self.leaf_state)
-        )
+        for owner, name, value in self.guards:
+            if getattr(owner, name) != value:
+                return False
+        for t, (shape, dtype, requires_grad) in zip(self.leaves, self.leaf_state):
+            if t.data.shape != shape or t.data.dtype != dtype or t.requires_grad != requires_grad:
+                return False
+        return True
 
     def backward(self, k: int, g: Any, saved: tuple[Any, ...]) -> tuple[Any, ...]:
         function = self.generated.backwards[k]
@@ -220,7 +224,7 @@ class CompiledFunction:
         self.fn = fn
         self._programs: dict[Any, list[Compiled]] = {}
         self._last: Compiled | None = None
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())  # fn's name and docstring (its __dict__ is its own)
 
     @property
     def source(self) -> str:
@@ -233,7 +237,11 @@ class CompiledFunction:
         if recording.recording_here() or anomaly.enabled:
             return self.fn(*args, **kwargs)  # inside another recording it is recorded as part of that one
         key = _signature(args, kwargs)
-        for compiled in self._programs.get(key, ()):
+        try:
+            candidates = self._programs.get(key, ())
+        except TypeError:
+            raise CompileError(UNHASHABLE) from None
+        for compiled in candidates:
             if compiled.holds():
                 self._last = compiled
                 return compiled(args, kwargs)
