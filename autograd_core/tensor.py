@@ -64,7 +64,7 @@ class Tensor:
         name: str | None = None,
     ) -> None:
         if recording.tracer is not None:  # ag.compile: a Tensor made from a recorded value stands for that value
-            recording.tracer.made_from(self, data)
+            recording.tracer.made_from(self, data, requires_grad)
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, (np.ndarray, np.generic)):

@@ -130,10 +130,13 @@ class Tracer:
         scope = out._node.scope if out._node is not None else current_scope()
         self._add(Step(op, operands, resolved, self._result(out), self.phase, self.reverse_of, scope))
 
-    def made_from(self, tensor: Tensor, data: Any) -> None:
-        """``Tensor(data)`` is being constructed (by its ``__init__``, before it copies ``data``)."""
-        if threading.get_ident() == self.thread:
-            self.copies[tensor] = data
+    def made_from(self, tensor: Tensor, data: Any, requires_grad: bool) -> None:
+        """``Tensor(data, requires_grad)`` is being constructed (by its ``__init__``, before it copies ``data``)."""
+        if threading.get_ident() != self.thread:
+            return
+        if requires_grad and self._source_of(data) is not None:
+            recording.refuse("a leaf that requires grad made from a computed value", "make it outside and pass it in")
+        self.copies[tensor] = data
 
     def guard(self, owner: Any, attribute: str) -> None:
         if not any(o is owner and a == attribute for o, a, _ in self.guards):
@@ -169,16 +172,18 @@ class Tracer:
                 return found
         return self.leaf(t)
 
+    def _source_of(self, data: Any) -> Value | None:
+        """The value of the program that ``data`` (a Tensor or an array) holds, if any."""
+        if isinstance(data, Tensor):
+            return self.value_of(data)
+        return self._in_memory(data) if isinstance(data, np.ndarray) else None
+
     def _copy_of(self, t: Tensor, data: Any) -> Value | None:
         """``Tensor(data)`` made while recording: when ``data`` is a value of the program, the copy is that value
         (cast to the copy's dtype); otherwise None (the copy is a constant, read afresh on every call)."""
-        source = self.value_of(data) if isinstance(data, Tensor) else None
-        if source is None and isinstance(data, np.ndarray):
-            source = self._in_memory(data)
+        source = self._source_of(data)
         if source is None:
             return None
-        if t.requires_grad:
-            recording.refuse("a leaf that requires grad made from a computed value", "make it outside and pass it in")
         if source.dtype == t.dtype:
             return source
         cast = Value(STEP, tensor=t)
