@@ -70,6 +70,12 @@ class Call:
         self.saved = saved
         self._last: dict[int, tuple[Any, tuple[Any, ...]]] = {}
 
+    def __repr__(self) -> str:
+        return "saved"  # how a drawing or a printed trace writes this input of the node (a constant, to them)
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
     def gradients(self, k: int, g: Any) -> tuple[Any, ...]:
         """Output k's backward pass from the adjoint ``g``: run once for the rules of all the node's inputs."""
         last = self._last.get(k)
