@@ -183,7 +183,8 @@ def workload(n_points: int = 100, sizes: Sequence[int] = (2, 16, 16, 1), rounds:
         lambda: (ours_step(params, X, y, compiled=True), ours_step(params, X, y, compiled=True, record_first=True)),
     )
     return Workload(
-        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalars, {n_points} points, hinge + L2, one SGD step",
+        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalars, {n_points} points, hinge + L2, "
+        "one SGD step",
         reference="micrograd",
         truth=lambda: numpy_gradients(params, X, y),
         rounds=rounds,

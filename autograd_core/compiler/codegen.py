@@ -278,7 +278,9 @@ def _forward(program: Program, names: Names) -> tuple[list[str], list[Value], di
     return lines, text.constants, line_of
 
 
-def _backward(program: Program, k: int, function: str, names: Names, line_of: dict[Value, str]) -> tuple[list[str], list[Value]]:  # fmt: skip
+def _backward(
+    program: Program, k: int, function: str, names: Names, line_of: dict[Value, str]
+) -> tuple[list[str], list[Value]]:
     """The lines of output k's backward function, and its constants."""
     backward = program.backwards[k]
     assert backward is not None

@@ -165,7 +165,8 @@ class Compiled:
         self.grad_positions = [() if b is None else tuple(i for i, _ in b.gradients) for b in program.backwards]
         n = len(program.inputs)
         for k, backward in enumerate(program.backwards):
-            op = None if backward is None or self.returns_input[k] is not None else self._output_op(k, backward, n, name)
+            differentiable = backward is not None and self.returns_input[k] is None
+            op = self._output_op(k, backward, n, name) if differentiable else None  # type: ignore[arg-type]
             self.ops.append(op)
             if op is not None:
                 self.output_of[op] = k
@@ -258,7 +259,8 @@ class CompiledFunction:
         recorded = record(self.fn, args, kwargs, labels)
         program = build(recorded)
         name = getattr(self.fn, "__qualname__", type(self.fn).__name__)
-        generated = generate(program, _title(name, args, kwargs, labels, recorded), f"<ag.compile {name} #{next(_programs_made)}>")
+        title, filename = _title(name, args, kwargs, labels, recorded), f"<ag.compile {name} #{next(_programs_made)}>"
+        generated = generate(program, title, filename)
         self._last = Compiled(recorded, program, generated, name)
         self._programs.setdefault(key, []).append(self._last)
         recorded.release()

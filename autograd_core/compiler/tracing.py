@@ -128,7 +128,7 @@ class Tracer:
         if op is P.getitem:
             self._check_index(resolved["index"])
         scope = out._node.scope if out._node is not None else current_scope()
-        self._add(Step(op, operands, resolved, self._result(out), self.phase, self.reverse_of, scope))
+        self.steps.append(Step(op, operands, resolved, self._result(out), self.phase, self.reverse_of, scope))
 
     def made_from(self, tensor: Tensor, data: Any, requires_grad: bool) -> None:
         """``Tensor(data, requires_grad)`` is being constructed (by its ``__init__``, before it copies ``data``)."""
@@ -187,7 +187,7 @@ class Tracer:
         if source.dtype == t.dtype:
             return source
         cast = Value(STEP, tensor=t)
-        self._add(Step(P.astype, (source,), {"dtype": t.dtype}, cast, self.phase, self.reverse_of, current_scope()))
+        self.steps.append(Step(P.astype, (source,), {"dtype": t.dtype}, cast, self.phase, self.reverse_of, current_scope()))
         return cast
 
     def leaf(self, t: Tensor) -> Value:
@@ -195,7 +195,7 @@ class Tracer:
         value = Value(LEAF, tensor=t, label=t.name)
         value.scope = current_scope()
         self.inputs.append(value)
-        self._remember(value)
+        self._unindexed.append(value)
         grad_before = None if t.grad is None else np.array(t.grad, copy=True)
         self._before.append((t, t.data, t.data.copy(), grad_before))
         return value
@@ -203,14 +203,14 @@ class Tracer:
     def argument(self, t: Tensor, label: str) -> Value:
         value = self.value[t] = Value(ARGUMENT, tensor=t, label=label)
         self.inputs.append(value)
-        self._remember(value)
+        self._unindexed.append(value)
         return value
 
     def _result(self, out: Tensor) -> Value:
         value = self.value[out] = Value(STEP, tensor=out)
         if out._node is not None:
             self.of_node[out._node] = value
-        self._remember(value)
+        self._unindexed.append(value)
         return value
 
     def _param(self, p: Any) -> Any:
@@ -226,12 +226,6 @@ class Tracer:
             if isinstance(part, Value) and part.kind != CONSTANT and part.dtype == bool:
                 recording.refuse("indexing with a boolean mask computed from the inputs (the result's shape "
                                  "depends on the values)", "use ag.where")  # fmt: skip
-
-    def _add(self, step: Step) -> None:
-        self.steps.append(step)
-
-    def _remember(self, value: Value) -> None:
-        self._unindexed.append(value)
 
     def _in_memory(self, array: np.ndarray) -> Value | None:
         """The value whose array is ``array``'s memory (read the same way), if any."""
@@ -279,9 +273,9 @@ class Tracer:
                 )
             if value not in operands_of_others and (t.data is not array or not _same(t.data, data)):
                 raise CompileError(
-                    f"ag.compile: the compiled function changed the values of a tensor of shape {t.shape} that it reads "
-                    "(a parameter or buffer) outside any operation (t.data[...] = ..., t.data = ...): the program would "
-                    "not repeat it. Write it with a primitive, as BatchNorm writes its running statistics"
+                    f"ag.compile: the compiled function changed the values of a tensor of shape {t.shape} that it "
+                    "reads (a parameter or buffer) outside any operation (t.data[...] = ..., t.data = ...): the "
+                    "program would not repeat it. Write it with a primitive, as BatchNorm writes its running statistics"
                 )
 
     def record_backward(self, outputs: list[Tensor], values: list[Value]) -> list[dict[Value, Value] | None]:
