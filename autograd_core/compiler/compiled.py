@@ -136,9 +136,20 @@ class CompiledResult(Tensor):
 
 
 def _over_leaves(node: Node) -> bool:
-    return not node._hooks and all(
-        node.inputs[i].op is None and not node.inputs[i]._hooks for i in node.grad_inputs  # type: ignore[index]
-    )
+    """Whether the node and the inputs it sends gradients to have no hooks, and those inputs are leaves."""
+    if node._hooks:
+        return False
+    inputs = node.inputs
+    for i in node.grad_inputs:
+        x = inputs[i]  # type: ignore[index]
+        if x.op is not None or x._hooks:
+            return False
+    return True
+
+
+def _as_input(x: Tensor | np.ndarray) -> Tensor:
+    """An argument as an input of the node: a numpy array as a Tensor sharing its memory."""
+    return x if isinstance(x, Tensor) else Tensor._make(x, None)
 
 
 def _result(value: Any, node: Node) -> CompiledResult:
@@ -194,8 +205,8 @@ class Compiled:
         return function(g, saved, self.generated.backward_constants[k])
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        given = [x for x in (*args, *kwargs.values()) if isinstance(x, (Tensor, np.ndarray))]
-        inputs = [x if isinstance(x, Tensor) else Tensor._make(x, None) for x in given] + self.leaves
+        given = (*args, *kwargs.values()) if kwargs else args
+        inputs = [_as_input(x) for x in given if isinstance(x, (Tensor, np.ndarray))] + self.leaves
         arrays = [x.data for x in inputs]
         outputs, saved = self.generated.forward(*arrays, self.generated.forward_constants)
         call = Call(self, outputs, saved)

@@ -187,7 +187,8 @@ class Tracer:
         if source.dtype == t.dtype:
             return source
         cast = Value(STEP, tensor=t)
-        self.steps.append(Step(P.astype, (source,), {"dtype": t.dtype}, cast, self.phase, self.reverse_of, current_scope()))
+        step = Step(P.astype, (source,), {"dtype": t.dtype}, cast, self.phase, self.reverse_of, current_scope())
+        self.steps.append(step)
         return cast
 
     def leaf(self, t: Tensor) -> Value:
