@@ -260,15 +260,30 @@ def _tuple(names: list[str]) -> str:
     return f"({', '.join(names)}{',' if len(names) == 1 else ''})"
 
 
+def _last_reads(steps: list[Step], kept: set[Value], names: Names) -> list[str]:
+    """For each step, ``; del a, b`` for the values made by these steps that it reads for the last time (and that
+    the function does not return): their memory goes back at once, as with a name reused in code written by hand."""
+    made = {step.out for step in steps} - kept
+    last: dict[Value, int] = {}
+    for i, step in enumerate(steps):
+        for v in reads(step):
+            if v in made:
+                last[v] = i
+    dying: list[list[Value]] = [[] for _ in steps]
+    for v, i in last.items():
+        dying[i].append(v)
+    return [f"; del {', '.join(names.of[v] for v in d)}" if d else "" for d in dying]
+
+
 def _forward(program: Program, names: Names) -> tuple[list[str], list[Value], dict[Value, str]]:
     """The forward function's lines, its constants, and each step's line (for the backward's headings)."""
     text = Text(names)
     body, line_of = [], {}
-    for step in program.forward:
+    for step, dels in zip(program.forward, _last_reads(program.forward, {*program.outputs, *program.saved}, names)):
         code = text.expression(step)
         if step.out in names.read:  # a step whose result nobody reads is kept for its effect: a bare call
             code = line_of[step.out] = f"{names.of[step.out]} = {code}"
-        body.append((code, text.comment(step)))
+        body.append((code + dels, text.comment(step)))
     lines = _listing("def forward(", [*(names.of[v] for v in program.inputs), "constants"], "):")
     if text.constants:
         lines += _unpack([names.of[c] for c in text.constants], "constants")
@@ -289,12 +304,15 @@ def _backward(
     body: list[tuple[str, str]] = []
     heading = None
     for step in backward.steps:
+        names.backward_value(step.out, program.adjoint_of)
+    dels = _last_reads(backward.steps, {g for _, g in backward.gradients}, names)
+    for step, released in zip(backward.steps, dels):
         if step.reverse_of is not heading:
             heading = step.reverse_of
             of = line_of.get(heading, names.of.get(heading, "?")) if heading is not None else "?"
             body.append(("", f"reverse step of {of}"))
         code = text.expression(step)
-        body.append((f"{names.backward_value(step.out, program.adjoint_of)} = {code}", text.comment(step)))
+        body.append((f"{names.of[step.out]} = {code}{released}", text.comment(step)))
     lines = [f"def {function}({seed}, saved, constants):"]
     if program.saved:
         lines += _unpack([names.of[v] for v in program.saved], "saved")
@@ -322,7 +340,8 @@ def generate(program: Program, title: str, filename: str) -> Generated:
     names = Names(program)
     forward, forward_constants, line_of = _forward(program, names)
     functions = [k for k, b in enumerate(program.backwards) if b is not None]
-    lines = [f"# {title}", "# inputs:", *_inputs_comment(program, names), "", *forward]
+    lines = [f"# {title}", "# inputs:", *_inputs_comment(program, names),
+             "# (`; del v` after a step: v is not read again, so its memory goes back at once)", "", *forward]  # fmt: skip
     function_names: list[str | None] = [None] * len(program.backwards)
     backward_constants: list[tuple[Any, ...]] = [()] * len(program.backwards)
     for k in functions:
