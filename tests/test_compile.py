@@ -341,3 +341,39 @@ def _chain(x: Tensor, ops: int) -> Tensor:
     for _ in range(ops // 2):
         x = x.sin() * 1.01
     return x.sum()
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, W: (Tensor(x) * W).sum(),  # a Tensor made from a numpy argument is that argument
+        lambda x, W: (Tensor(Tensor(x) * 2, dtype=np.float32).astype(np.float64) * W).sum(),  # a cast copy
+        lambda x, W: ((Tensor(x) * W).detach() * W).sum(),  # detach: the same value, no gradient through it
+        lambda x, W: (Tensor(np.asarray([1.0, 2.0, 3.0])) * x * W).sum(),  # a constant made inside
+    ],
+)
+def test_tensors_made_inside_from_the_inputs_follow_the_inputs(fn):
+    W = leaf(3)
+    compiled = ag.compile(fn)
+    for _ in range(3):
+        x = rng.standard_normal(3)
+        W.grad = None
+        got = compiled(x, W)
+        got.backward()
+        got_grad = W.grad.copy()
+        W.grad = None
+        want = fn(x, W)
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-6)
+        np.testing.assert_allclose(got_grad, W.grad, rtol=1e-6)
+
+
+def test_keywords_and_the_shape_of_the_results_are_kept():
+    W = leaf(3)
+    compiled = ag.compile(lambda x, *, power=2: [(x * W) ** power, (x * W).sum()])
+    x = Tensor(rng.standard_normal(3))
+    for _ in range(2):
+        out = compiled(x, power=3)
+        assert isinstance(out, list) and len(out) == 2
+        np.testing.assert_allclose(out[0].data, (x.data * W.data) ** 3, rtol=1e-15)
+    assert "def forward(x, W" not in compiled.source and "power=3" in compiled.source
