@@ -32,7 +32,7 @@ import numpy as np
 from .. import primitives as P
 from ..primitive import Primitive
 from .program import Program, reads
-from .tracing import ARGUMENT, CONSTANT, LEAF, SEED, STEP, Step, Value
+from .tracing import ARGUMENT, CONSTANT, LEAF, Step, Value
 
 OPERATORS = {P.add: "+", P.subtract: "-", P.multiply: "*", P.divide: "/", P.power: "**", P.matmul: "@",
              P.less: "<", P.less_equal: "<=", P.greater: ">", P.greater_equal: ">=", P.equal: "==",
