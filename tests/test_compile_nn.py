@@ -197,3 +197,23 @@ def test_the_command_trains_the_same_with_compile(tmp_path: Path):
                                     str(tmp_path / str(len(extra))), "--no-progress", *extra])  # fmt: skip
         results.append(train(args))
     assert results[1] == pytest.approx(results[0], rel=1e-6)
+
+
+def test_a_replaced_parameter_or_layer_records_anew():
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    runs = []
+
+    def forward(x):
+        runs.append(1)
+        return model(x).sum()
+
+    compiled = ag.compile(forward)
+    x = rng.standard_normal((5, 3))
+    compiled(x)
+    compiled(x)
+    model[2].weight = nn.Parameter(rng.standard_normal((2, 4)))  # a new object: not the tensor recorded
+    np.testing.assert_allclose(compiled(x).data, model(Tensor(x)).sum().data, rtol=1e-14)
+    model.add_module("1", nn.Sigmoid())  # a new layer
+    np.testing.assert_allclose(compiled(x).data, model(Tensor(x)).sum().data, rtol=1e-14)
+    assert len(runs) == 3

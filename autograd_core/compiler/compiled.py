@@ -2,7 +2,8 @@
 
 A call's signature is the shapes, dtypes and ``requires_grad`` of its Tensor arguments (and numpy arrays), the
 value of every other argument, and the grad mode; a recording also holds only while each module ``fn`` called
-keeps its training mode (``guard``) and each tensor it reads keeps its shape, dtype and ``requires_grad``. The
+keeps its training mode, parameters, buffers and sub-modules (``guard``) and each tensor it reads keeps its shape,
+dtype and ``requires_grad``. The
 first call with a new signature runs ``fn`` as usual while recording it (its results are those of that ordinary
 call) and generates the program; later calls run the program.
 
@@ -32,7 +33,7 @@ from ..tensor import Tensor
 from . import recording
 from .codegen import Generated, generate
 from .program import Backward, Program, build, replay
-from .recording import CompileError
+from .recording import CompileError, unchanged
 from .tracing import Recording, record
 
 _programs_made = itertools.count(1)  # numbers the generated files that tracebacks show
@@ -192,7 +193,7 @@ class Compiled:
     def holds(self) -> bool:
         """Whether the recording still describes a call: the same training modes, the same tensors read."""
         for owner, name, value in self.guards:
-            if getattr(owner, name) != value:
+            if not unchanged(getattr(owner, name), value):
                 return False
         for t, (shape, dtype, requires_grad) in zip(self.leaves, self.leaf_state):
             if t.data.shape != shape or t.data.dtype != dtype or t.requires_grad != requires_grad:

@@ -40,9 +40,17 @@ def refuse(what: str, instead: str) -> None:
         )
 
 
-def guard(owner: Any, attribute: str) -> None:
-    """Tell a recording that the function takes a branch on ``owner.attribute`` (a module's ``training``): the
-    recording is used only while that value stays the same, and a call that finds it changed records anew.
-    Outside a recording it does nothing."""
+def guard(owner: Any, *attributes: str) -> None:
+    """Tell a recording that the function depends on ``owner``'s ``attributes`` (a module's ``training`` flag, its
+    parameters, buffers and sub-modules): the recording is used only while each keeps its value (a number, a
+    string) or stays the same object, and a call that finds one changed records anew. Outside a recording it does
+    nothing."""
     if recording_here():
-        tracer.guard(owner, attribute)
+        for attribute in attributes:
+            tracer.guard(owner, attribute)
+
+
+def unchanged(now: Any, then: Any) -> bool:
+    """Whether a guarded attribute still holds what the recording saw: the same object, or an equal number or
+    string (objects are compared by identity: a Tensor's == is elementwise)."""
+    return now is then or (isinstance(then, (bool, int, float, str)) and type(now) is type(then) and now == then)
