@@ -14,6 +14,8 @@ from . import functional, primitives
 from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
+from .compiler import CompileError
+from .compiler.compiled import compile
 from .composites import concatenate, stack
 from .dtypes import get_default_dtype, set_default_dtype
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -29,7 +31,7 @@ from . import viz  # noqa: E402  (draws and prints graphs of the engine above)
 
 __all__ = [
     "AFFINE", "COMPOSITE", "ELEMENTWISE", "PRODUCT", "Primitive", "check_primitive",
-    "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
+    "AnomalyError", "CompileError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "compile", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
     "arctan2", "atan2", "cat", "dot", "einsum", "fmod", "hstack", "logaddexp", "outer", "remainder", "tensordot", "vstack",

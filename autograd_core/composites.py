@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import primitives as P
-from .primitive import ShapeError
+from .primitive import COMPOSITE, Primitive, ShapeError
 from .tensor import Axis, Tensor, as_tensor
 
 
@@ -24,21 +24,23 @@ def var(x: Tensor, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> 
     return P.sum(d * d, axis=axis, keepdims=keepdims) / max(P.count(x.shape, axis) - ddof, 0)
 
 
-def _finite_max(x: np.ndarray, axis: Axis) -> np.ndarray:
-    """The maximum along ``axis`` (kept dims), 0 where it is infinite: the shift that keeps exp from overflowing.
-
-    logsumexp(x - m) + m is logsumexp(x) for every constant m, so the shift needs no derivative; at an infinite
-    maximum it is 0, so that inf - inf never occurs (the logsumexp of a row of -inf is -inf, not NaN).
-    """
+def _finite_max(x: np.ndarray, *, axis: Axis) -> np.ndarray:
     m = np.maximum.reduce(x, axis=axis, keepdims=True)
     if np.isfinite(np.add.reduce(m, axis=None)):  # every maximum finite: the usual case, tested in one sum
         return m
     return np.where(np.isfinite(m), m, 0)  # (or the sum overflowed: then this is right too, only slower)
 
 
+# The maximum along ``axis`` (kept dims), 0 where it is infinite: the shift that keeps exp from overflowing.
+# logsumexp(x - m) + m is logsumexp(x) for every constant m, so the shift needs no derivative; at an infinite
+# maximum it is 0, so that inf - inf never occurs (the logsumexp of a row of -inf is -inf, not NaN). A primitive
+# with no rule rather than numpy on x's array, so that the shift is a step of the trace (ag.compile replays it).
+finite_max = Primitive("finite_max", COMPOSITE, _finite_max)
+
+
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m): no term exceeds 1, so nothing overflows."""
-    m = _finite_max(x.data, axis)
+    m = finite_max(x, axis=axis)
     s = P.sum(P.exp(x - m), axis=axis, keepdims=keepdims)
     return P.log(s) + (m if keepdims else m.reshape(s.shape))
 

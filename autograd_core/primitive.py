@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import anomaly
+from .compiler import recording
 from .grad_mode import state as grad_mode
 from .node import Node
 
@@ -117,18 +118,28 @@ class Primitive:
             value = np.asarray(value)
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            if value.dtype.kind == "c":
-                raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
-            key = (len(values), *grad_inputs)
-            keep_z, drop, swept = self._kept.get(key) or self.kept(key)
-            for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-                values[i] = None
-            if swept:
-                node = Node(self, tuple(graph_inputs), swept, tuple(values), value if keep_z else None, params, value)
+            node = self._record(graph_inputs, grad_inputs, values, value, params)
         out = Tensor._make(value, node)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
+        if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
+            recording.tracer.record(self, inputs, params, out)
         return out
+
+    def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: Sequence[Any], value: np.ndarray,
+                params: dict[str, Any]) -> Node | None:  # fmt: skip
+        """A new node of ``inputs`` (as the graph sees them: nodes, leaves, constants) keeping the ``values`` that the
+        rules of ``grad_inputs`` read, or None when none of those inputs has a rule."""
+        if value.dtype.kind == "c":
+            raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
+        key = (len(values), *grad_inputs)
+        keep_z, drop, swept = self._kept.get(key) or self.kept(key)
+        if not swept:
+            return None
+        # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+        args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
+        return Node(self, tuple(inputs), swept, args, value if keep_z else None, params, value)
+
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:
     """A user's primitive (``ag.Primitive``) is checked where it is defined, not where it first fails."""

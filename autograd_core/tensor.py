@@ -17,6 +17,7 @@ from numpy.typing import DTypeLike
 from .dtypes import get_default_dtype
 import weakref
 
+from .compiler import recording
 from .node import Node, next_number
 
 Axis = int | tuple[int, ...] | None
@@ -78,6 +79,8 @@ class Tensor:
         dtype: DTypeLike | None = None,
         name: str | None = None,
     ) -> None:
+        if recording.tracer is not None:  # ag.compile: a Tensor made from a recorded value stands for that value
+            recording.tracer.made_from(self, data, requires_grad)
         if isinstance(data, Tensor):
             data = data.data
         if isinstance(data, (np.ndarray, np.generic)):
@@ -199,6 +202,8 @@ class Tensor:
     __hash__ = object.__hash__  # nodes are dictionary keys in the sweep; == is elementwise, as in numpy
 
     def __bool__(self) -> bool:
+        if recording.tracer is not None:  # ag.compile: a branch on a value cannot be replayed
+            recording.refuse("bool(t), a branch on a tensor's value", "use ag.where")
         if self.data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .all() or .any() on .data")
         return bool(self.data)
@@ -210,16 +215,22 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        if recording.tracer is not None:  # ag.compile: numpy's work on the values is not recorded
+            recording.refuse("numpy on a tensor, np.asarray(t)", "use ag operations")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        if recording.tracer is not None:  # ag.compile: a number in Python is not recorded (float(t), int(t) too)
+            recording.refuse("t.item(), float(t) or int(t)", "keep the value a Tensor")
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
         """The value as a numpy array (shared, not copied)."""
+        if recording.tracer is not None:  # ag.compile: numpy's work on the values is not recorded
+            recording.refuse("t.numpy()", "use ag operations")
         return self.data
 
     def detach(self) -> Tensor:

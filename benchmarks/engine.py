@@ -35,19 +35,34 @@ def numpy_gradient(x0: np.ndarray, ops: int = CHAIN_OPS) -> np.ndarray:
     return g
 
 
-def _ours(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
-    from autograd_core import Tensor
+def _ours_chain(x: Any) -> Any:
+    y = x
+    for _ in range(CHAIN_OPS // 2):
+        y = y.sin()
+        y = y * 1.01
+    return y.sum()
+
+
+def _ours(x0: np.ndarray, compiled: bool = False) -> Callable[[], list[np.ndarray]]:
+    """autograd_core's gradient of the chain; ``compiled``: the chain under ``ag.compile`` (recorded on the first
+    call, then run as generated numpy)."""
+    import autograd_core as ag
+
+    chain = ag.compile(_ours_chain) if compiled else _ours_chain
 
     def grads() -> list[np.ndarray]:
-        x = Tensor(x0, requires_grad=True)
-        y = x
-        for _ in range(CHAIN_OPS // 2):
-            y = y.sin()
-            y = y * 1.01
-        y.sum().backward()
+        x = ag.Tensor(x0, requires_grad=True)
+        chain(x).backward()
         return [x.grad]
 
-    return grads, grads
+    return grads
+
+
+def _ours_compiled(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
+    """Timed: a compiled chain that records on its first call; checked: another, called once to record first."""
+    checked = _ours(x0, compiled=True)
+    checked()
+    return _ours(x0, compiled=True), checked
 
 
 def _torch(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndarray]]]:
@@ -95,7 +110,8 @@ def chain_workload() -> Workload:
             Contender("numpy forward only", lambda: (lambda: _numpy_forward(x0), None)),
             Contender("numpy by hand (fwd+bwd)", lambda: (lambda: [numpy_gradient(x0)], lambda: [numpy_gradient(x0)])),
             Contender("bare Python engine (floor)", lambda: (lambda: floor.chain_gradient(x0, CHAIN_OPS),) * 2),
-            Contender("autograd_core", lambda: _ours(x0)),
+            Contender("autograd_core", lambda: (_ours(x0),) * 2),
+            Contender("autograd_core compiled", lambda: _ours_compiled(x0)),
             Contender("pytorch", lambda: _torch(x0)),
             Contender("HIPS autograd", lambda: _hips(x0)),
         ],

@@ -66,9 +66,11 @@ def _scalar_step(
     make: Callable[[float], Any],
     grad_of: Callable[[Any], float],
     update: Callable[[list[Any]], None],
+    wrap: Callable[[Callable[[], Any]], Callable[[], Any]] = lambda loss: loss,
 ) -> Callable[[], list[np.ndarray]]:
     """micrograd's demo step for any library whose scalars have ``* + relu backward``: ``make(v)`` makes a
-    parameter node, ``grad_of(node)`` reads its gradient, ``update(params)`` does the SGD step and clears grads."""
+    parameter node, ``grad_of(node)`` reads its gradient, ``update(params)`` does the SGD step and clears grads;
+    ``wrap(total_loss)`` gives the function that computes the loss (``ag.compile`` for the compiled contender)."""
     layers = [(_nodes(params0[i], make), _nodes(params0[i + 1], make)) for i in range(0, len(params0), 2)]
     flat = [p for W, b in layers for row, bj in zip(W, b) for p in (*row, bj)]
     points, labels = X.tolist(), y.tolist()
@@ -80,9 +82,14 @@ def _scalar_step(
                 x = [v.relu() for v in x]
         return x[0]
 
-    def step() -> list[np.ndarray]:
+    def total_loss() -> Any:
         losses = [(1 + -yi * score(x)).relu() for x, yi in zip(points, labels)]
-        total = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in flat)
+        return sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in flat)
+
+    loss = wrap(total_loss)
+
+    def step() -> list[np.ndarray]:
+        total = loss()
         total.backward()
         grads = [np.array([[grad_of(w) for w in row] for row in W]) for W, _ in layers]
         bias_grads = [np.array([grad_of(bj) for bj in b]) for _, b in layers]
@@ -92,17 +99,28 @@ def _scalar_step(
     return step
 
 
-def ours_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callable[[], list[np.ndarray]]:
-    """autograd_core, each scalar a 0-d float64 Tensor."""
-    from autograd_core import Tensor
+def ours_step(
+    params0: list[np.ndarray], X: np.ndarray, y: np.ndarray, compiled: bool = False, record_first: bool = False
+) -> Callable[[], list[np.ndarray]]:
+    """autograd_core, each scalar a 0-d float64 Tensor; ``compiled``: the loss under ``ag.compile``, recorded on
+    its first call (at once with ``record_first``) and then run as generated numpy, one line per scalar step."""
+    import autograd_core as ag
 
-    def update(params: list[Tensor]) -> None:
+    def update(params: list[ag.Tensor]) -> None:
         for p in params:
             p.data -= LR * p.grad
             p.grad = None
 
-    make = lambda v: Tensor(np.float64(v), requires_grad=True)  # noqa: E731
-    return _scalar_step(params0, X, y, make, lambda p: float(p.grad), update)
+    def wrap(total_loss: Callable[[], Any]) -> Callable[[], Any]:
+        if not compiled:
+            return total_loss
+        loss = ag.compile(total_loss)
+        if record_first:
+            loss()
+        return loss
+
+    make = lambda v: ag.Tensor(np.float64(v), requires_grad=True)  # noqa: E731
+    return _scalar_step(params0, X, y, make, lambda p: float(p.grad), update, wrap)
 
 
 def torch_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callable[[], list[np.ndarray]]:
@@ -160,10 +178,18 @@ def workload(n_points: int = 100, sizes: Sequence[int] = (2, 16, 16, 1), rounds:
         ("autograd_core (0-d Tensors)", ours_step),
         ("pytorch (0-d tensors)", torch_step),
     ]
+    compiled = Contender(
+        "autograd_core compiled",
+        lambda: (ours_step(params, X, y, compiled=True), ours_step(params, X, y, compiled=True, record_first=True)),
+    )
     return Workload(
-        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalars, {n_points} points, hinge + L2, one SGD step",
+        name=f"micrograd's demo: {'-'.join(map(str, sizes))} MLP of scalars, {n_points} points, hinge + L2, "
+        "one SGD step",
         reference="micrograd",
         truth=lambda: numpy_gradients(params, X, y),
         rounds=rounds,
-        contenders=[Contender(name, lambda s=s: (s(params, X, y), lambda: s(params, X, y)())) for name, s in contenders],
+        contenders=[
+            *(Contender(name, lambda s=s: (s(params, X, y), lambda: s(params, X, y)())) for name, s in contenders),
+            compiled,
+        ],
     )

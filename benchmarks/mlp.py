@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -85,21 +86,44 @@ def numpy_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> 
     return step
 
 
-def ours_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> Callable[[], list[np.ndarray]]:
-    """autograd_core tensors with ``@``, ``+`` and ``relu``, and the loss of ``nn.functional.cross_entropy``."""
-    from autograd_core import Tensor
+def _tensor_ops_loss(params: list[Any]) -> Callable[[Any, np.ndarray], Any]:
+    """The loss of ``ours_step``: autograd_core tensors with ``@``, ``+`` and ``relu``, and
+    ``nn.functional.cross_entropy``."""
     from nn.functional import cross_entropy
 
-    params = [Tensor(p, requires_grad=True) for p in params0]  # Tensor copies numpy data
-    inputs = Tensor(x)
-
-    def step() -> list[np.ndarray]:
+    def loss_of(inputs: Any, labels: np.ndarray) -> Any:
         h = inputs
         for i in range(0, len(params) - 2, 2):
             h = (h @ params[i] + params[i + 1]).relu()
-        logits = h @ params[-2] + params[-1]
-        loss = cross_entropy(logits, labels)
-        loss.backward()
+        return cross_entropy(h @ params[-2] + params[-1], labels)
+
+    return loss_of
+
+
+def _nn_model(params0: list[np.ndarray]) -> tuple[Any, list[Any]]:
+    """``nn.Sequential`` of ``Linear`` and ``ReLU`` holding the given weights (``Linear`` stores them (out, in))."""
+    import nn
+
+    layers: list[nn.Module] = []
+    for W, b in zip(params0[0::2], params0[1::2]):
+        linear = nn.Linear(*W.shape)
+        linear.weight.data, linear.bias.data = W.T.copy(), b.copy()
+        layers += [linear, nn.ReLU()]
+    model = nn.Sequential(*layers[:-1])
+    return model, list(model.parameters())
+
+
+def _sgd_step(
+    loss: Callable[[], Any], params: list[Any], record_first: bool = False
+) -> Callable[[], list[np.ndarray]]:
+    """The step of every autograd_core contender: ``loss().backward()``, then ``p -= LR * p.grad``, returning the
+    gradients (in, out) as the other contenders give them. ``record_first``: call a compiled ``loss`` once now, so
+    that the first step already runs the generated code (what the correctness check wants to see)."""
+    if record_first:
+        loss()
+
+    def step() -> list[np.ndarray]:
+        loss().backward()
         grads = [p.grad for p in params]
         for p in params:
             p.data -= LR * p.grad
@@ -109,33 +133,38 @@ def ours_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> C
     return step
 
 
-def ours_nn_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> Callable[[], list[np.ndarray]]:
-    """autograd_core through its ``nn`` package: ``Sequential`` of ``Linear`` and ``ReLU``, ``F.cross_entropy``.
+def ours_step(
+    params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray, compiled: bool = False, record_first: bool = False
+) -> Callable[[], list[np.ndarray]]:
+    """autograd_core tensors with ``@``, ``+`` and ``relu``, and the loss of ``nn.functional.cross_entropy``;
+    ``compiled``: the loss under ``ag.compile`` (recorded on the first call, then run as generated numpy)."""
+    import autograd_core as ag
 
-    ``Linear`` stores its weight (out, in) and computes ``x @ W.T + b``; gradients are returned transposed back.
-    """
+    params = [ag.Tensor(p, requires_grad=True) for p in params0]  # Tensor copies numpy data
+    inputs = ag.Tensor(x)
+    loss_of = _tensor_ops_loss(params)
+    loss_of = ag.compile(loss_of) if compiled else loss_of
+    return _sgd_step(lambda: loss_of(inputs, labels), params, record_first)
+
+
+def ours_nn_step(
+    params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray, compiled: bool = False, record_first: bool = False
+) -> Callable[[], list[np.ndarray]]:
+    """autograd_core through its ``nn`` package: ``Sequential`` of ``Linear`` and ``ReLU``, ``F.cross_entropy``
+    (``compiled``: under ``ag.compile``). ``Linear`` stores its weight (out, in) and computes ``x @ W.T + b``;
+    gradients are returned transposed back."""
+    import autograd_core as ag
     import nn
-    from autograd_core import Tensor
 
-    layers: list[nn.Module] = []
-    for W, b in zip(params0[0::2], params0[1::2]):
-        linear = nn.Linear(*W.shape)
-        linear.weight.data, linear.bias.data = W.T.copy(), b.copy()
-        layers += [linear, nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
-    params = list(model.parameters())
-    inputs = Tensor(x)
+    model, params = _nn_model(params0)
+    inputs = ag.Tensor(x)
 
-    def step() -> list[np.ndarray]:
-        loss = nn.functional.cross_entropy(model(inputs), labels)
-        loss.backward()
-        grads = [p.grad.T if p.ndim == 2 else p.grad for p in params]
-        for p in params:
-            p.data -= LR * p.grad
-            p.grad = None
-        return grads
+    def loss_of(inputs: Any, labels: np.ndarray) -> Any:
+        return nn.functional.cross_entropy(model(inputs), labels)
 
-    return step
+    loss_of = ag.compile(loss_of) if compiled else loss_of
+    step = _sgd_step(lambda: loss_of(inputs, labels), params, record_first)
+    return lambda: [g.T if g.ndim == 2 else g for g in step()]
 
 
 def torch_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> Callable[[], list[np.ndarray]]:
@@ -194,6 +223,13 @@ def _contender(name: str, train_step: TrainStep, float32: tuple, float64: tuple)
     return Contender(name, lambda: (train_step(*float32), lambda: train_step(*float64)()))
 
 
+def _compiled_contender(name: str, train_step: Callable[..., Any], float32: tuple, float64: tuple) -> Contender:
+    """``train_step`` with ``compiled=True``; the checked step is one of the generated code (its recording call is
+    made first), and the timed one records on its first call (the harness reports that call apart)."""
+    timed, checked = partial(train_step, compiled=True), partial(train_step, compiled=True, record_first=True)
+    return Contender(name, lambda: (timed(*float32), lambda: checked(*float64)()))
+
+
 def mlp_workload(sizes: Sequence[int], batch: int, rounds: int) -> Workload:
     float32, float64 = problem(sizes, batch, np.float32), problem(sizes, batch, np.float64)
     return Workload(
@@ -205,7 +241,9 @@ def mlp_workload(sizes: Sequence[int], batch: int, rounds: int) -> Workload:
             _contender("numpy by hand", numpy_step, float32, float64),
             _contender("bare Python engine (floor)", partial(floor.mlp_step, lr=LR), float32, float64),
             _contender("autograd_core", ours_step, float32, float64),
+            _compiled_contender("autograd_core compiled", ours_step, float32, float64),
             _contender("autograd_core nn", ours_nn_step, float32, float64),
+            _compiled_contender("autograd_core nn compiled", ours_nn_step, float32, float64),
             _contender("pytorch", torch_step, float32, float64),
             _contender("HIPS autograd", hips_step, float32, float64),
         ],

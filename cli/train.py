@@ -1,6 +1,7 @@
 """``autograd-core train``: train an MLP on a bundled dataset and write what came out of it.
 
     autograd-core train --dataset digits --hidden 128 128 --optimizer adam --epochs 30 --batchnorm --dropout 0.1
+    autograd-core train --dataset digits --compile    # the same numbers, the model run as generated code
     autograd-core demo          # the lectures' example, then the command above (the README's first command)
 
 ``train`` splits the data (stratified) into training, validation and test sets, trains with ``nn.training.fit``
@@ -144,6 +145,8 @@ def parser() -> argparse.ArgumentParser:
                           help="data split, initialisation, dropout, shuffling")  # fmt: skip
     training.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                           help="progress bars; None: only on a terminal or in a notebook")  # fmt: skip
+    training.add_argument("--compile", action="store_true",
+                          help="run the model and loss as generated numpy code (ag.compile): same numbers, faster")  # fmt: skip
     train.add_argument("--out", type=Path, default=None, help="output folder; None: out/DATASET")
     train.set_defaults(usage_error=train.error)  # how run() reports a UsageError: this subcommand's usage
     return top
@@ -263,7 +266,7 @@ def _test_and_write(
     """Print the test loss and accuracy, write the outputs into ``folder``, and return the test values."""
     test_loader = DataLoader(TensorDataset(X_test, y_test), batch_size=512)
     with threadpool_limits(limits=1, user_api="blas"):
-        test = evaluate(model, loss_fn, test_loader, {"accuracy": accuracy})
+        test = evaluate(model, loss_fn, test_loader, {"accuracy": accuracy}, compile=args.compile)
     print(f"test accuracy {test['accuracy']:.2%} on {len(y_test)} samples (loss {test['loss']:.4f}); "
           f"{plural(len(history), 'epoch')} trained in {seconds:.1f} s{_stopped_early(args, history)}")  # fmt: skip
     nn.save(model, folder / "model.safetensors")
@@ -302,7 +305,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
                 DataLoader(TensorDataset(X_train, y_train), args.batch_size, shuffle=True, seed=args.seed),
                 args.epochs, val_loader=DataLoader(TensorDataset(X_val, y_val), batch_size=512),
                 scheduler=scheduler, metrics={"accuracy": accuracy}, patience=args.patience,
-                clip_grad_norm=args.clip_grad_norm, progress=args.progress,
+                clip_grad_norm=args.clip_grad_norm, progress=args.progress, compile=args.compile,
             )  # fmt: skip
             seconds = time.perf_counter() - start
         try:

@@ -17,6 +17,7 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import ShapeError, Tensor, as_tensor
 from autograd_core import primitives as P
+from autograd_core.primitive import COMPOSITE, Primitive
 
 from .rng import default_generator
 
@@ -80,6 +81,17 @@ def check_dropout_p(name: str, p: float) -> None:
         raise ValueError(f"{name}: dropout probability p must be between 0 and 1, got {p}")
 
 
+def _dropout_mask(x: np.ndarray, *, p: float, generator: np.random.Generator | None) -> np.ndarray:
+    keep = (generator or default_generator()).random(np.shape(x)) >= p
+    return (keep / (1.0 - p)).astype(np.result_type(x))
+
+
+# The mask of inverted dropout for an input like x: 0 with probability p, else 1 / (1 - p), drawn from ``generator``
+# (nn's shared generator when None, looked up at each draw). A primitive with no derivative, so that the draw is a
+# step of the trace: ag.compile replays it, drawing a new mask on every call.
+dropout_mask = Primitive("dropout_mask", COMPOSITE, _dropout_mask)
+
+
 def dropout(
     input: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None
 ) -> Tensor:
@@ -90,8 +102,17 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0.0
-    keep = (generator or default_generator()).random(input.shape) >= p
-    return input * (keep / (1.0 - p)).astype(input.dtype)
+    return input * dropout_mask(as_tensor(input), p=p, generator=generator)
+
+
+def _assign(target: np.ndarray, value: np.ndarray) -> np.ndarray:
+    target[...] = value
+    return target
+
+
+# target's values replaced by value's, in place (BatchNorm's running statistics): a primitive with no derivative,
+# so that the write is a step of the trace, which ag.compile repeats on every call.
+assign = Primitive("assign", COMPOSITE, _assign)
 
 
 def _channel_shape(name: str, input: Tensor, channels: int | None) -> tuple[int, ...]:
@@ -109,7 +130,7 @@ def batch_norm(
     weight: Tensor | None = None,
     bias: Tensor | None = None,
     training: bool = False,
-    momentum: float = 0.1,
+    momentum: float | Tensor = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise each channel of input (N, C) or (N, C, L) over the batch (and L), then scale and shift.
@@ -135,8 +156,8 @@ def batch_norm(
             with ag.no_grad():
                 mean = input.mean(axis=axes)
                 unbiased = var.reshape(-1) * (count / (count - 1))
-                running_mean.data[...] = (running_mean * (1 - momentum) + mean * momentum).data
-                running_var.data[...] = (running_var * (1 - momentum) + unbiased * momentum).data
+                assign(running_mean, running_mean * (1 - momentum) + mean * momentum)
+                assign(running_var, running_var * (1 - momentum) + unbiased * momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")

@@ -51,7 +51,8 @@ def test_mlp_workloads():
 
 @pytest.mark.parametrize(
     "train_step",
-    [mlp.numpy_step, partial(floor.mlp_step, lr=mlp.LR), mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step],
+    [mlp.numpy_step, partial(floor.mlp_step, lr=mlp.LR), mlp.ours_step, mlp.ours_nn_step, mlp.torch_step, mlp.hips_step,
+     partial(mlp.ours_step, compiled=True, record_first=True), partial(mlp.ours_nn_step, compiled=True, record_first=True)],
 )
 def test_mlp_float32_steps_stay_float32(train_step):
     """The timed steps run in float32: an upcast anywhere would make every float32 timing meaningless."""
