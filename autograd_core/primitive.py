@@ -126,19 +126,20 @@ class Primitive:
             recording.tracer.record(self, inputs, params, out)
         return out
 
-    def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: Sequence[Any], value: np.ndarray,
+    def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
                 params: dict[str, Any]) -> Node | None:  # fmt: skip
-        """A new node of ``inputs`` (as the graph sees them: nodes, leaves, constants) keeping the ``values`` that the
-        rules of ``grad_inputs`` read, or None when none of those inputs has a rule."""
+        """A new node of ``inputs`` (as the graph sees them: nodes, leaves, constants) keeping those of the
+        ``values`` that the rules of ``grad_inputs`` read (the others are set to None in the list), or None when
+        none of those inputs has a rule."""
         if value.dtype.kind == "c":
             raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
         key = (len(values), *grad_inputs)
         keep_z, drop, swept = self._kept.get(key) or self.kept(key)
         if not swept:
             return None
-        # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-        args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
-        return Node(self, tuple(inputs), swept, args, value if keep_z else None, params, value)
+        for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+            values[i] = None
+        return Node(self, tuple(inputs), swept, tuple(values), value if keep_z else None, params, value)
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:
