@@ -15,7 +15,11 @@ from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
 from .composites import concatenate, stack
-from .dtypes import get_default_dtype, set_default_dtype
+from .dtypes import bool_ as bool, float16, float32, float64, int8, int32, int64, uint8, get_default_dtype, set_default_dtype
+from .dtypes import float32 as float, float64 as double, int32 as int, int64 as long  # PyTorch's aliases
+from .factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like, rand, randint, randn,
+                        tensor, zeros, zeros_like)  # fmt: skip
+from .rng import default_generator, manual_seed
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .node import Node
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -29,4 +33,7 @@ __all__ = [
     "AnomalyError", "GradcheckError", "ShapeError", "Tensor", "as_tensor", "concatenate", "current_scope", "detect_anomaly", "enable_grad",
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
+    "bool", "float16", "float32", "float64", "int8", "int32", "int64", "uint8", "float", "double", "int", "long",
+    "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn",
+    "tensor", "zeros", "zeros_like", "default_generator", "manual_seed",
 ]  # fmt: skip

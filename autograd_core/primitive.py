@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import anomaly
+from .dtypes import promoted
 from .grad_mode import state as grad_mode
 from .node import Node
 
@@ -89,6 +90,8 @@ class Primitive:
             return self.forward(*inputs, **params)  # numbers only, as in the rules of an ordinary backward
         values = [x.data if isinstance(x, Tensor) else x for x in inputs]
         value = self._compute(values, params)
+        if value.dtype is _FLOAT64 and "dtype" not in params and _widened(values):  # PyTorch's promotion, not numpy's
+            value = value.astype(promoted(values))
         node = None
         if grad_mode.enabled and self.vjps:
             grad_inputs = tuple(i for i, x in enumerate(inputs)
@@ -119,6 +122,18 @@ class Primitive:
         args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
         graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
         return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value)
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _widened(values: list[Any]) -> bool:
+    """Whether numpy made a float64 result that no float64 operand asked for (integers met float32 or a Python
+    float); the check stops at the first float64 operand, which in float64 work is the first."""
+    for v in values:
+        if getattr(v, "dtype", None) is _FLOAT64:
+            return False
+    return True
 
 
 class EachInput:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, is_floating
 import weakref
 
 from .node import Node
@@ -221,8 +221,10 @@ class Tensor:
         self.grad = None
 
     def astype(self, dtype: DTypeLike) -> Tensor:
-        """A copy in another dtype; the gradient is cast back on the way down."""
-        return P.astype(self, dtype=np.dtype(dtype))
+        """A copy in another dtype; the gradient is cast back on the way down (an integer or boolean copy carries
+        no gradient, as in PyTorch)."""
+        dtype = np.dtype(dtype)
+        return P.astype(self if is_floating(dtype) else self.detach(), dtype=dtype)
 
     # ---- the backward sweep -----------------------------------------------------------------------------------
     def backward(
@@ -450,6 +452,54 @@ class Tensor:
     def expand_dims(self, axis: int) -> Tensor:
         """numpy's name for ``unsqueeze``."""
         return C.unsqueeze(self, axis)
+
+    # ---- PyTorch habits: the names a PyTorch program reaches for (docs/coming-from-pytorch.md) ------------------
+    # -- dtype conversions: each returns self when the dtype is already right, as PyTorch's do
+    def to(self, *args: Any, dtype: DTypeLike | None = None) -> Tensor:
+        """This tensor in ``dtype``: ``to(ag.float64)``, ``to(other_tensor)`` (its dtype), ``to("cpu")`` (itself:
+        every tensor lives on the CPU)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] == "cpu":
+                continue
+            else:
+                try:
+                    dtype = np.dtype(arg)
+                except TypeError:
+                    raise TypeError(f"to: expected a dtype, a Tensor or 'cpu', got {arg!r} (only the CPU is supported)") from None
+        return self if dtype is None else self._converted(np.dtype(dtype))
+
+    def type(self, dtype: DTypeLike | None = None) -> Tensor | str:
+        """This tensor in ``dtype``; without an argument, the dtype's name."""
+        return self.dtype.name if dtype is None else self._converted(np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        """As float32 (``ag.float``, whatever the default dtype)."""
+        return self._converted(np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return self._converted(np.dtype(np.float64))
+
+    def half(self) -> Tensor:
+        """As float16."""
+        return self._converted(np.dtype(np.float16))
+
+    def long(self) -> Tensor:
+        """As int64 (truncated towards 0; carries no gradient)."""
+        return self._converted(np.dtype(np.int64))
+
+    def int(self) -> Tensor:
+        """As int32 (truncated towards 0; carries no gradient)."""
+        return self._converted(np.dtype(np.int32))
+
+    def bool(self) -> Tensor:
+        """As booleans: nonzero entries are True."""
+        return self._converted(np.dtype(np.bool_))
+
+    def _converted(self, dtype: np.dtype) -> Tensor:
+        return self if dtype == self.dtype else self.astype(dtype)
 
 
 class RemovableHandle:

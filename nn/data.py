@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .rng import default_generator
+import autograd_core as ag
 
 
 class Dataset:
@@ -79,7 +79,7 @@ class DataLoader:
     ``len(loader)`` batches per pass: ceil(N / batch_size), or floor with ``drop_last=True`` (which drops the last,
     partial batch). Without shuffling, batches follow the dataset's order. With ``shuffle=True`` every pass (epoch)
     draws a new permutation from a generator made once from ``seed``: the same seed gives the same sequence of
-    epochs. With ``seed=None`` the permutations come from nn's shared generator, so ``nn.manual_seed`` makes them
+    epochs. With ``seed=None`` the permutations come from the project's generator, so ``ag.manual_seed`` makes them
     repeat, as ``torch.manual_seed`` does for a DataLoader without a generator.
     """
 
@@ -109,8 +109,8 @@ class DataLoader:
             order = np.arange(n)
         elif self.generator is not None:
             order = self.generator.permutation(n)
-        else:  # looked up at each pass, since nn.manual_seed replaces the shared generator
-            order = default_generator().permutation(n)
+        else:
+            order = ag.default_generator.permutation(n)
         fetch_batch = getattr(self.dataset, "__getitems__", None)
         for b in range(len(self)):
             indices = order[b * self.batch_size : (b + 1) * self.batch_size]

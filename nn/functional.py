@@ -17,8 +17,6 @@ import autograd_core as ag
 from autograd_core import ShapeError, Tensor, as_tensor
 from autograd_core import primitives as P
 
-from .rng import default_generator
-
 # ---- layers -----------------------------------------------------------------------------------------------------
 
 
@@ -84,7 +82,7 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0.0
-    keep = (generator or default_generator()).random(input.shape) >= p
+    keep = (generator or ag.default_generator).random(input.shape) >= p
     return input * (keep / (1.0 - p)).astype(input.dtype)
 
 
