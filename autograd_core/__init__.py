@@ -8,13 +8,13 @@
 """
 
 # tensor.py first: it defines Tensor and then loads the operation modules that build on it
-from .tensor import Tensor, as_tensor  # noqa: I001
+from .tensor import Tensor, as_tensor, from_numpy  # noqa: I001
 
 from . import functional, primitives
 from . import functions as _functions
 from .anomaly import AnomalyError, detect_anomaly
 from .backward import grad, topological_order
-from .composites import concatenate, stack
+from .composites import cat, concatenate, stack
 from .dtypes import bool_ as bool, float16, float32, float64, int8, int32, int64, uint8, get_default_dtype, set_default_dtype
 from .dtypes import float32 as float, float64 as double, int32 as int, int64 as long  # PyTorch's aliases
 from .factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like, rand, randint, randn,
@@ -35,5 +35,5 @@ __all__ = [
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
     "bool", "float16", "float32", "float64", "int8", "int32", "int64", "uint8", "float", "double", "int", "long",
     "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn",
-    "tensor", "zeros", "zeros_like", "default_generator", "manual_seed",
+    "tensor", "zeros", "zeros_like", "default_generator", "manual_seed", "cat", "from_numpy",
 ]  # fmt: skip

@@ -177,7 +177,7 @@ def _accumulate(leaf: Tensor, g: Any) -> None:
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
     """The adjoint a sweep starts from: ones for a scalar output, else the given ``grad`` of the output's shape."""
     if grad is None:
-        if output.size != 1:
+        if output.numel() != 1:
             raise RuntimeError(
                 f"{what}: grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{output.shape}, so pass a gradient of that shape"

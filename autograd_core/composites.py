@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -112,3 +112,63 @@ def stack(seq: Sequence[Any], axis: int = 0) -> Tensor:
         if t.shape != tensors[0].shape:
             raise ShapeError(f"stack: all tensors need the same shape, got {tensors[0].shape} and {t.shape}")
     return P.concatenate(*[unsqueeze(t, axis) for t in tensors], axis=axis)
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
+    """PyTorch's name for ``concatenate``: join tensors along the existing axis ``dim``."""
+    return concatenate(tensors, axis=dim)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` and ``min(dim)`` return, as PyTorch's named tuple: the extrema and where they are."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Axis, keepdims: bool) -> Any:
+    """``x.max(...)`` / ``x.min(...)`` (``which`` names it) with PyTorch's three meanings: given a Tensor, the
+    elementwise maximum / minimum; given ``dim``, ``(values, indices)`` along it; given ``axis=`` or nothing, the
+    values alone. Ties share the gradient evenly in every form (docs/kinks.md)."""
+    reduce, pairwise, locate = (P.amax, P.maximum, np.argmax) if which == "max" else (P.amin, P.minimum, np.argmin)
+    if isinstance(dim, Tensor):
+        return pairwise(x, dim)
+    if dim is None:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    if axis is not None or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{which}: dim must be one int (for a tuple of axes use {which}(axis=...)), got {dim!r}")
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"{which}: dim {dim} out of range for a tensor of shape {x.shape}")
+    values = reduce(x, axis=dim, keepdims=keepdim)
+    indices = locate(x.data, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
+    return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64), None))
+
+
+def arg_extremum(x: Tensor, locate: Any, dim: int | None, keepdim: bool) -> Tensor:
+    """The index of the largest (``np.argmax``) or smallest entry: of the flattened tensor for ``dim=None``,
+    else along ``dim``; int64, carrying no gradient."""
+    if dim is None:
+        index = locate(x.data.reshape(-1))
+        return Tensor._make(np.full((1,) * x.ndim if keepdim else (), index, dtype=np.int64), None)
+    return Tensor._make(np.asarray(locate(x.data, axis=dim, keepdims=keepdim), dtype=np.int64), None)
+
+
+def norm(x: Tensor, p: Any = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:
+    """The p-norm of the entries (over ``dim``): (sum |x|^p)^(1/p); p = inf the largest |x|, p = -inf the
+    smallest, p = 0 the number of nonzero entries, p = "fro" the 2-norm. The 2-norm of a zero vector gets the
+    subgradient 0, as in PyTorch, not 0/0."""
+    if p == "fro":
+        p = 2
+    if p == 2:
+        squares = P.sum(x * x, axis=dim, keepdims=keepdim)
+        positive = squares > 0
+        return P.where(positive, P.sqrt(P.where(positive, squares, 1)), 0)  # sqrt never sees 0: no 1/0 below
+    if p == math.inf:
+        return P.amax(P.absolute(x), axis=dim, keepdims=keepdim)
+    if p == -math.inf:
+        return P.amin(P.absolute(x), axis=dim, keepdims=keepdim)
+    if p == 0:
+        return P.sum(P.astype(x.detach() != 0, dtype=x.dtype), axis=dim, keepdims=keepdim)
+    if p == 1:
+        return P.sum(P.absolute(x), axis=dim, keepdims=keepdim)
+    return P.sum(P.absolute(x) ** p, axis=dim, keepdims=keepdim) ** (1 / p)

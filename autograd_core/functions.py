@@ -16,6 +16,7 @@ METHODS = (
     "exp", "log", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs", "sqrt", "leaky_relu", "softplus", "gelu",
     "clip", "sum", "mean", "max", "min", "var", "logsumexp", "softmax", "log_softmax", "reshape", "transpose",
     "permute", "flatten", "squeeze", "unsqueeze", "expand_dims",
+    "numel", "t", "pow", "clamp", "norm", "argmax", "argmin", "clone",  # PyTorch habits: torch.NAME(x, ...) too
 )  # fmt: skip
 
 

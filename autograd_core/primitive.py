@@ -34,8 +34,11 @@ COMPOSITE = "composite"  # none of the three, with a rule of its own: max, min, 
 VJP = Callable[..., Any]
 
 
-class ShapeError(ValueError):
-    """An operation was given shapes it cannot combine; the message names the operation and the shapes."""
+class ShapeError(ValueError, RuntimeError):
+    """An operation was given shapes it cannot combine; the message names the operation and the shapes.
+
+    Both a ValueError (numpy's kind of error for shapes) and a RuntimeError (PyTorch's), so that either habit of
+    catching it works."""
 
 
 class Primitive:

@@ -154,6 +154,11 @@ astype = Primitive("astype", AFFINE, lambda x, *, dtype: np.asarray(x).astype(dt
                    lambda g, z, x, *, dtype: astype(g, dtype=x.dtype),
                    saves={"x": "x"})
 
+# x.clone(): a copy of the values that stays in the graph (PyTorch's clone); the adjoint passes through unchanged
+clone = Primitive("clone", AFFINE, np.copy,
+                  lambda g, z, x: g,
+                  saves={"x": ""})
+
 # ---- products and powers ----------------------------------------------------------------------------------------
 
 multiply = Primitive("multiply", PRODUCT, np.multiply,

@@ -109,10 +109,6 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
     def dtype(self) -> np.dtype:
         return self.data.dtype
 
@@ -193,7 +189,7 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
+            raise P.ShapeError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -380,9 +376,11 @@ class Tensor:
         """x Phi(x) with the exact erf form, or PyTorch's tanh approximation (``approximate="tanh"``)."""
         return C.gelu(self, approximate)
 
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
-        """Clamp each entry to [lo, hi]; the gradient passes where lo <= x <= hi (PyTorch's clamp)."""
-        return P.clip(self, lo=lo, hi=hi)
+    def clip(self, lo: float | None = None, hi: float | None = None, *, min: float | None = None,
+             max: float | None = None) -> Tensor:  # fmt: skip
+        """Clamp each entry to [lo, hi] (PyTorch's keywords ``min=``, ``max=`` too); the gradient passes where
+        lo <= x <= hi (PyTorch's clamp)."""
+        return P.clip(self, lo=lo if min is None else min, hi=hi if max is None else max)
 
     # ---- reductions and normalisations ------------------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
@@ -393,13 +391,17 @@ class Tensor:
         """Mean sum(x) / N over ``axis``, N being the number of entries each mean combines."""
         return P.mean(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Largest entry over ``axis`` (values only); ties share the gradient evenly."""
-        return P.amax(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+    def max(self, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool = False) -> Any:  # fmt: skip
+        """Largest entry: over ``axis`` (values only); along ``dim`` (PyTorch's named tuple ``(values, indices)``);
+        of ``self`` and another Tensor elementwise (``x.max(y)``). Ties share the gradient evenly."""
+        return C.extremum(self, "max", dim, keepdim, axis, keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Smallest entry over ``axis`` (values only); ties share the gradient evenly."""
-        return P.amin(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+    def min(self, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool = False) -> Any:  # fmt: skip
+        """Smallest entry: over ``axis`` (values only); along ``dim`` (``(values, indices)``); elementwise with
+        another Tensor. Ties share the gradient evenly."""
+        return C.extremum(self, "min", dim, keepdim, axis, keepdims)
 
     def var(
         self, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
@@ -501,6 +503,67 @@ class Tensor:
     def _converted(self, dtype: np.dtype) -> Tensor:
         return self if dtype == self.dtype else self.astype(dtype)
 
+    # -- sizes and shapes
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or the length of axis ``dim`` (PyTorch's ``size()``; numpy's count is ``numel()``)."""
+        if dim is None:
+            return self.shape
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
+            raise IndexError(f"size: dim {dim} out of range for a tensor of shape {self.shape} "
+                             f"(expected -{max(self.ndim, 1)} .. {max(self.ndim, 1) - 1})")  # fmt: skip
+        return self.shape[dim] if self.ndim else 1
+
+    def numel(self) -> int:
+        """The number of entries."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (``.ndim``)."""
+        return self.data.ndim
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for ``reshape``: ``view(2, -1)`` or ``view((2, -1))``."""
+        return P.reshape(self, shape=_shape_arg(shape))
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a vector or a scalar as it is (PyTorch's ``t()``, for at most 2 axes)."""
+        if self.ndim > 2:
+            raise P.ShapeError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; use transpose or .mT")
+        return self if self.ndim < 2 else P.transpose(self, axes=(1, 0))
+
+    # -- arithmetic, reductions and copies
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``, elementwise."""
+        return P.power(self, exponent)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Each entry clamped to [min, max] (either may be None); the gradient passes where min <= x <= max."""
+        return P.clip(self, lo=min, hi=max)
+
+    def matmul(self, other: Any) -> Tensor:
+        """``self @ other``."""
+        return self @ other
+
+    def norm(self, p: Any = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:
+        """The p-norm of the entries (over ``dim``): (sum |x|^p)^(1/p); ``p`` may be inf, -inf, 0 or "fro"."""
+        return C.norm(self, p, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest entry (of the flattened tensor, or along ``dim``); the first one at ties."""
+        return C.arg_extremum(self, np.argmax, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the smallest entry (of the flattened tensor, or along ``dim``); the first one at ties."""
+        return C.arg_extremum(self, np.argmin, dim, keepdim)
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph: the gradient flows back to ``self``."""
+        return P.clone(self)
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives one number."""
+        return self.data.tolist()
+
 
 class RemovableHandle:
     """Returned by ``register_hook``: ``.remove()`` unregisters the hook."""
@@ -542,9 +605,21 @@ def _operand(x: Any, like: Tensor) -> Any:
     return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x, dtype=like.dtype)
 
 
-def as_tensor(x: Any) -> Tensor:
-    """``x`` itself if it is a Tensor, else a new constant Tensor of it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+def as_tensor(x: Any, dtype: DTypeLike | None = None) -> Tensor:
+    """``x`` itself if it is a Tensor (converted if ``dtype`` differs), else a constant Tensor of it. As PyTorch's
+    ``as_tensor``, a numpy array of the dtype is shared, not copied: writing into one writes into the other."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    if isinstance(x, np.ndarray) and x.dtype != object and (dtype is None or x.dtype == dtype):
+        return Tensor._make(x, None)
+    return Tensor(x, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory and dtype (PyTorch's ``from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return as_tensor(array)
 
 
 # The operations live in their own modules; they import Tensor, so they are imported after it is defined.

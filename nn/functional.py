@@ -115,7 +115,7 @@ def batch_norm(
     shape = _channel_shape("batch_norm", input, None if known is None else known.shape[0])
     axes = (0,) if input.ndim == 2 else (0, 2)
     if training:
-        count = input.size // input.shape[1]
+        count = input.numel() // input.shape[1]
         if count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}; "
@@ -307,7 +307,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray, reduction: 
     """-(y log p + (1 - y) log(1 - p)) per element, for probabilities p in [0, 1]; each log is clamped at -100."""
     check_reduction("binary_cross_entropy", reduction)
     t = _float_target("binary_cross_entropy", input, target)
-    if input.size and (input.data.min() < 0 or input.data.max() > 1):
+    if input.numel() and (input.data.min() < 0 or input.data.max() > 1):
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {input.data.min()} to "
             f"{input.data.max()}; for logits use binary_cross_entropy_with_logits"

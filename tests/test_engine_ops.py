@@ -119,7 +119,7 @@ CASES = [
     # rules of their own and composites
     Case("max_all", lambda a: a.max(), torch.amax, [(3, 4)]),
     Case("max_axis", lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [(3, 4)]),
-    Case("min_axis_keepdims", lambda a: a.min(dim=0, keepdim=True), lambda a: a.amin(dim=0, keepdim=True), [(3, 4)]),
+    Case("min_axis_keepdims", lambda a: a.min(dim=0, keepdim=True).values, lambda a: a.amin(dim=0, keepdim=True), [(3, 4)]),
     Case("maximum", lambda a, b: ag.maximum(a, b), torch.maximum, [(3, 4), (4,)]),
     Case("minimum", lambda a, b: ag.minimum(a, b), torch.minimum, [(3, 4), (3, 1)]),
     Case("maximum_number", lambda a: ag.maximum(a, 0.2), lambda a: torch.clamp(a, min=0.2), [(3, 4)], "off_fifth"),
@@ -135,6 +135,28 @@ CASES = [
     Case("nll_loss_none", lambda a: P.nll_loss(a, index=(np.arange(3), IDX[:3]), reduction="none"),
          lambda a: TF.nll_loss(a, torch.from_numpy(IDX[:3]), reduction="none"), [(3, 4)]),
     Case("function_forms", lambda a: ag.tanh(ag.exp(a) * ag.sum(a, axis=0)), lambda a: torch.tanh(a.exp() * a.sum(0)), [(3, 4)]),
+    # PyTorch habits: the names a PyTorch program uses, called as it calls them
+    Case("clone", lambda a: a.clone() * a, lambda a: a.clone() * a, [(3, 4)]),
+    Case("pow_method", lambda a: a.pow(3), lambda a: a.pow(3), [(3, 4)]),
+    Case("pow_function", lambda a, b: ag.pow(a, b), torch.pow, [(3, 4), (4,)], "positive"),
+    Case("clamp", lambda a: a.clamp(min=-0.5, max=0.5), lambda a: a.clamp(min=-0.5, max=0.5), [(3, 4)], "off_half"),
+    Case("clamp_function", lambda a: ag.clamp(a, max=0.5), lambda a: torch.clamp(a, max=0.5), [(3, 4)], "off_half"),
+    Case("clip_keywords", lambda a: a.clip(min=-0.5), lambda a: a.clip(min=-0.5), [(3, 4)], "off_half"),
+    Case("norm", lambda a: a.norm(), lambda a: a.norm(), [(3, 4)]),
+    Case("norm_p1_dim", lambda a: a.norm(p=1, dim=1), lambda a: a.norm(p=1, dim=1), [(3, 4)], "nonzero"),
+    Case("norm_p3_keepdim", lambda a: a.norm(3, dim=0, keepdim=True), lambda a: a.norm(3, dim=0, keepdim=True), [(3, 4)], "nonzero"),
+    Case("norm_inf", lambda a: a.norm(p=float("inf")), lambda a: a.norm(p=float("inf")), [(3, 4)]),
+    Case("norm_fro_function", lambda a: ag.norm(a, "fro"), lambda a: torch.norm(a, "fro"), [(3, 4)]),
+    Case("max_dim_values", lambda a: a.max(1).values, lambda a: a.max(1).values, [(3, 4)]),
+    Case("min_dim_keepdim_first", lambda a: a.min(0, True)[0], lambda a: a.min(0, True)[0], [(3, 4)]),
+    Case("max_function_dim", lambda a: ag.max(a, dim=-1).values, lambda a: torch.max(a, dim=-1).values, [(3, 4)]),
+    Case("max_of_two", lambda a, b: a.max(b), lambda a, b: a.max(b), [(3, 4), (4,)]),
+    Case("min_function_of_two", lambda a, b: ag.min(a, b), torch.min, [(3, 4), (3, 4)]),
+    Case("view", lambda a: a.view(4, -1) * a.view((4, 3)), lambda a: a.view(4, -1) * a.view((4, 3)), [(3, 4)]),
+    Case("t", lambda a: a.t() @ a, lambda a: a.t() @ a, [(3, 4)]),
+    Case("matmul_method", lambda a, b: a.matmul(b), lambda a, b: a.matmul(b), [(3, 4), (4, 2)]),
+    Case("cat", lambda a, b: ag.cat([a, b], dim=1), lambda a, b: torch.cat([a, b], dim=1), [(3, 4), (3, 2)]),
+    Case("cat_default_dim", lambda a, b: ag.cat((a, b)), lambda a, b: torch.cat((a, b)), [(3, 4), (1, 4)]),
 ]
 
 

@@ -36,6 +36,7 @@ ADJOINT_TERMS: dict[str, tuple[str, ...] | str] = {
     "concatenate": "the part of {g} that came from {xi}",
     "where": ("", "{g} * [{0}]", "{g} * [not {0}]"),
     "astype": ("astype({g}, dtype of {0})",),
+    "clone": ("{g}",),
     # products and powers
     "multiply": ("{g} * {1}", "{g} * {0}"),
     "divide": ("{g} / {1}", "-{g} * {z} / {1}"),
