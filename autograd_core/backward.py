@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, versions
 from . import primitives as P
 from .grad_mode import enable_grad, no_grad
 from .node import Node
@@ -124,6 +124,8 @@ def _adjoints_of_inputs(node: Node, g: Any, create_graph: bool, in_order: set[Gr
     """Each input x of the step ``node`` that takes part in the sweep, with its share g^T dz/dx of the adjoint."""
     if node.freed:
         raise RuntimeError(FREED)
+    if node.versions:
+        versions.check(node)  # no kept value changed in place since the node was recorded
     z, args = node.z, node.args
     if create_graph:  # the rules see Tensors, so that they record the gradient's own graph
         z = Tensor._make(z, node)

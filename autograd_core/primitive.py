@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, versions
 from .dtypes import promoted
 from .grad_mode import state as grad_mode
 from .node import Node
@@ -51,7 +51,9 @@ class Primitive:
     names its own rule reads, "z" being the output. ``saves={"x": "y", "y": "x"}`` (multiply) says that x's rule
     reads y and y's rule reads x; ``saves={"x": "z"}`` (exp) that the rule reads the output alone. A node keeps the
     values that the rules of its inputs requiring grad read, and nothing else. ``saves=None`` keeps every input
-    and the output: safe for a rule whose reads are not declared.
+    and the output: safe for a rule whose reads are not declared. A name written ``x.shape`` (or ``x.dtype``) says
+    that the rule reads only that attribute: x is kept, but a change of its values in place does not matter to
+    the rule, so its version is not checked (versions.py).
     """
 
     __slots__ = ("name", "kind", "forward", "vjps", "saves", "_kept")
@@ -64,7 +66,7 @@ class Primitive:
         # one rule per input; a variadic primitive passes a single EachInput that serves every position
         self.vjps: Sequence[VJP | None] = vjps[0] if len(vjps) == 1 and isinstance(vjps[0], EachInput) else vjps
         self.saves = saves
-        self._kept: dict[tuple[int, tuple[int, ...]], tuple[bool, tuple[int, ...]]] = {}
+        self._kept: dict[tuple[int, tuple[int, ...]], tuple[bool, tuple[int, ...], tuple[int, ...]]] = {}
 
     def __repr__(self) -> str:
         return f"<primitive {self.name} ({self.kind})>"
@@ -74,17 +76,20 @@ class Primitive:
         declared = tuple(self.saves or ())
         return declared[:n] if len(declared) >= n else tuple(f"x{i}" for i in range(n))
 
-    def kept(self, n: int, grad_inputs: tuple[int, ...]) -> tuple[bool, tuple[int, ...]]:
+    def kept(self, n: int, grad_inputs: tuple[int, ...]) -> tuple[bool, tuple[int, ...], tuple[int, ...]]:
         """What a node of ``n`` inputs keeps when the sweep will call the rules of ``grad_inputs``: whether the
-        output, and which inputs no rule reads (dropped). Worked out once per case from ``saves``."""
+        output, which inputs no rule reads (dropped), and which inputs' values (not just shapes) a rule reads
+        (watched for changes in place). Worked out once per case from ``saves``."""
         found = self._kept.get((n, grad_inputs))
         if found is None:
             if self.saves is None:
-                found = (True, ())
+                found = (True, (), tuple(range(n)))
             else:
                 names = self.input_names(n)
-                read = {name for i in grad_inputs for name in self.saves[names[i]].split()}
-                found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read))
+                reads = [word for i in grad_inputs for word in self.saves[names[i]].split()]
+                read = {word.split(".")[0] for word in reads}
+                found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read),
+                         tuple(i for i, name in enumerate(names) if name in reads))  # fmt: skip
             self._kept[(n, grad_inputs)] = found
         return found
 
@@ -102,6 +107,10 @@ class Primitive:
             if grad_inputs:  # some input requires grad: record the step
                 node = self._record(inputs, grad_inputs, values, value, params)
         out = Tensor._make(value, node)
+        if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
+            out._counter = versions.shared_with(value, inputs) or out._counter
+        if node is not None and node.z is not None:
+            node.versions += ((-1, out._counter, out._counter[0]),)
         if anomaly.enabled:
             anomaly.check_forward(out, self, values)
         return out
@@ -120,11 +129,12 @@ class Primitive:
                 params: dict[str, Any]) -> Node:  # fmt: skip
         """A new node: the graph's view of the inputs (an operation's result by its node, a leaf or a constant as
         itself) and the values the rules of ``grad_inputs`` read (None in the places of the others)."""
-        keep_z, drop = self.kept(len(inputs), grad_inputs)
+        keep_z, drop, watched = self.kept(len(inputs), grad_inputs)
         # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
         args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
         graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
-        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value)
+        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value,
+                    versions.noted(inputs, watched))
 
 
 _FLOAT64 = np.dtype(np.float64)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from . import inplace, rng
 from .dtypes import get_default_dtype, is_floating
 import weakref
 
@@ -49,7 +50,7 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_counter", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
     # As a node of the graph, a leaf is a step with no operation and no inputs (an operation's result is never a
     # node itself: its grad_fn is).
@@ -85,6 +86,7 @@ class Tensor:
         self._name: str | None = name
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
+        self._counter = [0]  # the version counter: one more for each change in place (versions.py)
 
     @staticmethod
     def _make(value: np.ndarray, node: Node | None) -> Tensor:
@@ -96,6 +98,7 @@ class Tensor:
         t._name = None
         t._node = node
         t._hooks = None
+        t._counter = [0]
         t.requires_grad = node is not None  # a leaf may be made to require grad: then it is a node of the graph
         return t
 
@@ -197,8 +200,11 @@ class Tensor:
         return self.data
 
     def detach(self) -> Tensor:
-        """The same value as a new leaf that does not require grad: the graph stops here."""
-        return Tensor._make(self.data, None)
+        """The same value as a new leaf that does not require grad: the graph stops here. It shares the memory and
+        the version counter, so a change in place through either counts for both."""
+        leaf = Tensor._make(self.data, None)
+        leaf._counter = self._counter
+        return leaf
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
@@ -563,6 +569,75 @@ class Tensor:
     def tolist(self) -> Any:
         """The values as (nested) Python lists of numbers; a 0-d tensor gives one number."""
         return self.data.tolist()
+
+    # -- in place (inplace.py): into the memory under no_grad, a recorded step otherwise; each counts a version
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (PyTorch's ``_version``)."""
+        return self._counter[0]
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("add_", self, np.add, lambda: self + other, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("sub_", self, np.subtract, lambda: self - other, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("mul_", self, np.multiply, lambda: self * other, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("div_", self, np.true_divide, lambda: self / other, other)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return inplace.arithmetic("pow_", self, np.power, lambda: self**exponent, exponent)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``, with numpy's indexing and broadcasting (``value`` cast to t's dtype)."""
+        inplace.setitem(self, _plain_index(index), value, P.setitem)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self += alpha * other``, in place; returns self."""
+        return self.__iadd__(other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other``, in place; returns self."""
+        return self.__isub__(other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place; returns self."""
+        return self.__imul__(other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place; returns self."""
+        return self.__itruediv__(other)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp each entry to [min, max] in place; returns self."""
+        return inplace.update("clamp_", self, lambda: P.clip(self, lo=min, hi=max))
+
+    def zero_(self) -> Tensor:
+        """Fill with 0 in place; returns self (``p.grad.zero_()``)."""
+        return inplace.overwrite("zero_", self, 0, P.where)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with one number (or a 0-d Tensor) in place; returns self."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"fill_: only a 0-d value tensor fills a tensor, got one of shape {value.shape}")
+        return inplace.overwrite("fill_", self, value, P.where)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values in (broadcast to this shape, cast to this dtype); returns self."""
+        return inplace.overwrite("copy_", self, src, P.where)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+        """Fill with draws from N(mean, std^2) in place (from ``ag.default_generator``); returns self."""
+        draws = (generator or rng.default_generator).normal(mean, std, self.shape)
+        return inplace.overwrite("normal_", self, draws.astype(self.dtype), P.where)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+        """Fill with draws from U(a, b) in place (PyTorch's ``uniform_(from, to)``); returns self."""
+        draws = (generator or rng.default_generator).uniform(a, b, self.shape)
+        return inplace.overwrite("uniform_", self, draws.astype(self.dtype), P.where)
 
 
 class RemovableHandle:

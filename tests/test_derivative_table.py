@@ -69,6 +69,10 @@ RECIPES: dict[str, list[Recipe]] = {
     "broadcast_to": [lambda r: (lambda x: P.broadcast_to(x, shape=(2, 3, 4)), (normal(r, 3, 1),))],
     "reshape": [lambda r: (lambda x: P.reshape(x, shape=(3, -1)), (normal(r, 2, 3),))],
     "clone": [lambda r: (P.clone, (normal(r, 2, 3),))],
+    "setitem": [
+        lambda r: (lambda x, v: P.setitem(x, v, index=(slice(None), slice(1, None))), (normal(r, 2, 3), normal(r, 2, 2))),
+        lambda r: (lambda x, v: P.setitem(x, v, index=np.array([2, 0])), (normal(r, 3, 2), normal(r, 2))),  # v broadcast
+    ],
     "transpose": [lambda r: (lambda x: P.transpose(x, axes=(2, 0, 1)), (normal(r, 2, 3, 2),))],
     "getitem": [
         lambda r: (lambda x: P.getitem(x, index=(slice(None), slice(1, None))), (normal(r, 2, 3),)),

@@ -26,6 +26,35 @@ MASK = np.array([[True, False, True, True], [False, True, True, False], [True, T
 COND = np.array([[True, False, True, False]])
 
 
+# Changes in place, recorded (on results, not leaves): the same code runs on both libraries.
+def _set_row(a: Any, b: Any) -> Any:
+    c = a * 1
+    c[1] = b
+    return c
+
+
+def _add_into_slice(a: Any, b: Any) -> Any:
+    c = a.clone()
+    c[:, 1:3] += b  # a view, changed in place, assigned back
+    return c
+
+
+def _arithmetic_in_place(a: Any, b: Any) -> Any:
+    c = a * 1
+    c += b
+    c *= a
+    c -= 1
+    c /= b
+    return c.clamp_(-1.0, 1.0)
+
+
+def _assign_from_constant(a: Any, b: Any) -> Any:
+    c = (torch if isinstance(a, torch.Tensor) else ag).zeros(a.shape, dtype=a.dtype)
+    c[0] = b  # a constant that takes a graph
+    c[2, ::2] = a[2, ::2] * b[::2]
+    return c
+
+
 @dataclass
 class Case:
     name: str
@@ -157,6 +186,10 @@ CASES = [
     Case("matmul_method", lambda a, b: a.matmul(b), lambda a, b: a.matmul(b), [(3, 4), (4, 2)]),
     Case("cat", lambda a, b: ag.cat([a, b], dim=1), lambda a, b: torch.cat([a, b], dim=1), [(3, 4), (3, 2)]),
     Case("cat_default_dim", lambda a, b: ag.cat((a, b)), lambda a, b: torch.cat((a, b)), [(3, 4), (1, 4)]),
+    Case("setitem_row", _set_row, _set_row, [(3, 4), (4,)]),
+    Case("setitem_slice_iadd", _add_into_slice, _add_into_slice, [(3, 4), (3, 2)]),
+    Case("arithmetic_in_place", _arithmetic_in_place, _arithmetic_in_place, [(3, 4), (4,)], "positive"),
+    Case("setitem_into_constant", _assign_from_constant, _assign_from_constant, [(3, 4), (4,)]),
 ]
 
 
