@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, versions
 from . import primitives as P
 from .grad_mode import enable_grad, no_grad
 from .node import Node
@@ -138,6 +138,8 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
+        if node.versions:
+            versions.check(node)  # no kept value changed in place since the node was recorded
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False
         for i in node.grad_inputs:
@@ -243,7 +245,7 @@ def _accumulate(leaf: Tensor, g: Any) -> None:
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
     """The adjoint a sweep starts from: ones for a scalar output, else the given ``grad`` of the output's shape."""
     if grad is None:
-        if output.size != 1:
+        if output.numel() != 1:
             raise RuntimeError(
                 f"{what}: grad can be implicitly created only for scalar outputs; this output has shape "
                 f"{output.shape}, so pass a gradient of that shape"

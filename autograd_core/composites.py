@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -141,3 +141,29 @@ def stack(seq: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tenso
         raise ShapeError(f"stack: shapes {_shapes(tensors)}: axis {axis} is out of range for the result's "
                          f"{ndim + 1} dimensions")  # fmt: skip
     return P.concatenate(*[unsqueeze(t, axis) for t in tensors], axis=axis)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` return, as PyTorch's named tuple: the values, and
+    where each came from along the axis."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Axis, keepdims: bool) -> Any:
+    """``x.max(...)`` / ``x.min(...)`` (``which`` names it) with PyTorch's three meanings: given a Tensor, the
+    elementwise maximum / minimum; given ``dim``, ``(values, indices)`` along it; given ``axis=`` or nothing, the
+    values alone. Ties share the gradient evenly in every form (docs/kinks.md)."""
+    reduce, pairwise, locate = (P.amax, P.maximum, np.argmax) if which == "max" else (P.amin, P.minimum, np.argmin)
+    if isinstance(dim, Tensor):
+        return pairwise(x, dim)
+    if dim is None:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    if axis is not None or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"{which}: dim must be one int (for a tuple of axes use {which}(axis=...)), got {dim!r}")
+    if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
+        raise IndexError(f"{which}: dim {dim} out of range for a tensor of shape {x.shape}")
+    values = reduce(x, axis=dim, keepdims=keepdim)
+    indices = locate(x.data, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
+    return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64), None))

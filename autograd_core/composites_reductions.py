@@ -9,21 +9,15 @@ why: the norms p = inf, -inf, 0 are max, min and a count; sort and topk are inde
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import primitives as P
 from . import primitives_reductions as PR
+from .composites import ValuesIndices
 from .composites_shapes import one_axis, take_along_axis
 from .tensor import Axis, Tensor
-
-
-class ValuesIndices(NamedTuple):
-    """What ``sort`` and ``topk`` return, as PyTorch's do: the values, and where each came from along the axis."""
-
-    values: Tensor
-    indices: Tensor
 
 
 def reduction_axis(x: Tensor, axis: Axis) -> Axis:

@@ -72,7 +72,7 @@ def _weights(v: Any, like: tuple[Tensor, ...], what: str, fn: str) -> tuple[Tens
     """``v`` as a tuple of Tensors with the shapes (and dtypes) of ``like``; None only where each has one entry."""
     if v is None:
         for i, t in enumerate(like):
-            if t.size != 1:
+            if t.numel() != 1:
                 raise RuntimeError(
                     f"{fn}: v can be omitted only when every one of the {what} has a single entry; "
                     f"entry {i} has shape {t.shape}, so pass v"
@@ -174,7 +174,7 @@ def hvp(
 
 def _scalar_output(func: Callable[..., Any], xs: tuple[Tensor, ...], fn: str) -> Tensor:
     out_tuple, outs = _call(func, xs, fn)
-    if out_tuple or outs[0].size != 1:
+    if out_tuple or outs[0].numel() != 1:
         shape = f"{len(outs)} outputs" if out_tuple else f"shape {outs[0].shape}"
         raise RuntimeError(f"{fn}: the function must return a single Tensor with a single entry, got {shape}")
     return outs[0]
@@ -192,8 +192,8 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
     blocks = []
     for out in outs:
         rows = []  # one vjp per entry of this output: the rows of d out / d inputs
-        for k in range(out.size):
-            e_k = np.zeros(out.size, dtype=out.dtype)
+        for k in range(out.numel()):
+            e_k = np.zeros(out.numel(), dtype=out.dtype)
             e_k[k] = 1
             rows.append(_grad([out], xs, [Tensor(e_k.reshape(out.shape))], create_graph, strict, "jacobian"))
         blocks.append(tuple(_stack([row[j] for row in rows], out.shape + x.shape) for j, x in enumerate(xs)))

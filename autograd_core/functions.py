@@ -25,6 +25,7 @@ METHODS = (
     "cumprod", "norm", "argmax", "argmin", "sort", "argsort", "topk", "trace", "diag", "diagonal", "tril", "triu",
     "flip", "roll", "repeat", "tile", "pad", "split", "chunk", "tensor_split", "moveaxis", "movedim", "swapaxes",
     "expand", "gather", "repeat_interleave",
+    "numel", "t", "pow", "clamp", "clone",  # PyTorch habits: torch.NAME(x, ...) too
 )  # fmt: skip
 
 

@@ -135,23 +135,23 @@ def _engine_jacobian(
     jac = {}
     for o, out in enumerate(outs):
         rows = [[] for _ in wrt]
-        for k in range(out.size):
-            e_k = np.zeros(out.size, dtype=out.dtype)
+        for k in range(out.numel()):
+            e_k = np.zeros(out.numel(), dtype=out.dtype)
             e_k[k] = 1
             row = _row(out, checked, e_k.reshape(out.shape))
             for j, r in enumerate(row):
                 rows[j].append(r)
         for j, i in enumerate(wrt):
-            jac[o, i] = np.array(rows[j], dtype=np.float64).reshape(out.size, inputs[i].size)
+            jac[o, i] = np.array(rows[j], dtype=np.float64).reshape(out.numel(), inputs[i].numel())
     return jac
 
 
 def _row(out: Tensor, inputs: list[Tensor], weight: np.ndarray) -> list[np.ndarray]:
     """weight^T d out / d inputs, zeros for inputs the output does not depend on."""
     if not out.requires_grad:
-        return [np.zeros(x.size) for x in inputs]
+        return [np.zeros(x.numel()) for x in inputs]
     found = grad(out, inputs, weight, retain_graph=True, allow_unused=True)
-    return [np.zeros(x.size) if g is None else g.data.ravel() for x, g in zip(inputs, found)]
+    return [np.zeros(x.numel()) if g is None else g.data.ravel() for x, g in zip(inputs, found)]
 
 
 def _numeric_jacobian(

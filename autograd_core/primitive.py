@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, versions
 from .compiler import recording
+from .dtypes import promoted
 from .grad_mode import state as grad_mode
 from .node import Node
 
@@ -35,8 +36,11 @@ KINDS = (AFFINE, PRODUCT, ELEMENTWISE, COMPOSITE)
 VJP = Callable[..., Any]
 
 
-class ShapeError(ValueError):
-    """An operation was given shapes it cannot combine; the message names the operation and the shapes."""
+class ShapeError(ValueError, RuntimeError):
+    """An operation was given shapes it cannot combine; the message names the operation and the shapes.
+
+    Both a ValueError (numpy's kind of error for shapes) and a RuntimeError (PyTorch's), so that either habit of
+    catching it works."""
 
 
 class Primitive:
@@ -49,7 +53,9 @@ class Primitive:
     names its own rule reads, "z" being the output. ``saves={"x": "y", "y": "x"}`` (multiply) says that x's rule
     reads y and y's rule reads x; ``saves={"x": "z"}`` (exp) that the rule reads the output alone. A node keeps the
     values that the rules of its inputs requiring grad read, and nothing else. ``saves=None`` keeps every input
-    and the output: safe for a rule whose reads are not declared.
+    and the output: safe for a rule whose reads are not declared. A name written ``x.shape`` (or ``x.dtype``) says
+    that the rule reads only that attribute: x is kept, but a change of its values in place does not matter to
+    the rule, so its version is not checked (versions.py).
     """
 
     __slots__ = ("name", "kind", "forward", "vjps", "saves", "_ruleless", "_kept")
@@ -75,18 +81,21 @@ class Primitive:
         declared = tuple(self.saves or ())
         return declared[:n] if len(declared) >= n else tuple(f"x{i}" for i in range(n))
 
-    def kept(self, key: tuple[int, ...]) -> tuple[bool, tuple[int, ...], tuple[int, ...]]:
+    def kept(self, key: tuple[int, ...]) -> tuple[bool, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
         """What a node keeps, for ``key`` = (number of inputs, *positions of the inputs that require grad): whether
-        it keeps the output, which inputs it drops (no rule that will be called reads them), and the inputs the
-        sweep will call rules for (an input without a rule, a condition or an index, never gets an adjoint).
+        it keeps the output; which inputs it drops (no rule that will be called reads them); the inputs the sweep
+        will call rules for (an input without a rule, a condition or an index, never gets an adjoint); and the
+        inputs whose values (not just shape or dtype) a rule reads, watched for changes in place (versions.py).
         Worked out once per key from ``saves``."""
         n, swept = key[0], tuple(i for i in key[1:] if i not in self._ruleless)
         if self.saves is None:
-            found = (True, (), swept)
+            found = (True, (), swept, tuple(range(n)))
         else:
             names = self.input_names(n)
-            read = {name for i in swept for name in self.saves[names[i]].split()}
-            found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read), swept)
+            reads = [word for i in swept for word in self.saves[names[i]].split()]
+            read = {word.split(".")[0] for word in reads}  # "x.shape" keeps x, but reads no value of it
+            found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read), swept,
+                     tuple(i for i, name in enumerate(names) if name in reads))  # fmt: skip
         self._kept[key] = found
         return found
 
@@ -96,18 +105,15 @@ class Primitive:
                 break
         else:  # numbers only, as in the rules of an ordinary backward: numpy's result, and no graph
             return self.forward(*inputs, **params)
-        # the inputs' values for numpy, and the graph's view of them: an operation's result by its node, a leaf or
-        # a constant as itself; and the positions of those that require grad
-        values, graph_inputs, grad_inputs = [], [], []
+        # the inputs' values for numpy, and the positions of those that require grad
+        values, grad_inputs = [], []
         for i, x in enumerate(inputs):
             if isinstance(x, Tensor):
                 values.append(x.data)
-                graph_inputs.append(x if x._node is None else x._node)
                 if x.requires_grad:
                     grad_inputs.append(i)
             else:
                 values.append(x)
-                graph_inputs.append(x)
         try:
             value = self.forward(*values, **params)
         except ShapeError:
@@ -116,10 +122,16 @@ class Primitive:
             raise type(err)(f"{self.name}: {err}") from None
         if not isinstance(value, np.ndarray):  # numpy gives scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
+        if value.dtype is _FLOAT64 and "dtype" not in params and _widened(values):  # PyTorch's promotion, not numpy's
+            value = value.astype(promoted(values))
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            node = self._record(graph_inputs, grad_inputs, values, value, params)
+            node = self._record(inputs, grad_inputs, values, value, params)
         out = Tensor._make(value, node)
+        if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
+            out._counter = versions.shared_with(value, inputs) or out._counter
+        if node is not None and node.z is not None:
+            node.versions += ((-1, out._counter, out._counter[0]),)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
@@ -128,18 +140,20 @@ class Primitive:
 
     def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
                 params: dict[str, Any]) -> Node | None:  # fmt: skip
-        """A new node of ``inputs`` (as the graph sees them: nodes, leaves, constants) keeping those of the
-        ``values`` that the rules of ``grad_inputs`` read (the others are set to None in the list), or None when
-        none of those inputs has a rule."""
+        """A new node of ``inputs`` (Tensors or constants) keeping those of the ``values`` that the rules of
+        ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has a rule.
+        The graph sees an operation's result by its node, a leaf or a constant as itself."""
         if value.dtype.kind == "c":
             raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
         key = (len(values), *grad_inputs)
-        keep_z, drop, swept = self._kept.get(key) or self.kept(key)
+        keep_z, drop, swept, watched = self._kept.get(key) or self.kept(key)
         if not swept:
             return None
         for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
             values[i] = None
-        return Node(self, tuple(inputs), swept, tuple(values), value if keep_z else None, params, value)
+        graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
+        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value,
+                    versions.noted(inputs, watched))
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:
@@ -159,6 +173,18 @@ def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...])
                 f"Primitive {name!r}: vjp rule {i} must be a function rule(g, z, *inputs, **params) or None (no "
                 f"derivative for that input), got {type(rule).__name__}"
             )
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _widened(values: list[Any]) -> bool:
+    """Whether numpy made a float64 result that no float64 operand asked for (integers met float32 or a Python
+    float); the check stops at the first float64 operand, which in float64 work is the first."""
+    for v in values:
+        if getattr(v, "dtype", None) is _FLOAT64:
+            return False
+    return True
 
 
 class EachInput:

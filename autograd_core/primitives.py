@@ -3,8 +3,9 @@
 An entry reads ``Primitive(name, kind, forward, vjp for input 0, vjp for input 1, ..., saves=...)``. A vjp rule
 receives the output's adjoint ``g``, the output ``z``, the inputs and the parameters, and returns the adjoint for
 its input: g^T (dz/dx). ``saves`` declares which values each input's rule reads (``{"x": "y", "y": "x"}`` for a
-product: x's rule reads y, y's reads x; "z" is the output), so that a node keeps those and nothing else
-(primitive.py); a test checks every declaration against its rules' code.
+product: x's rule reads y, y's reads x; "z" is the output; "x.shape" reads only x's shape, so a change of x's
+values in place after the step is harmless), so that a node keeps those and nothing else (primitive.py); a test
+checks every declaration against its rules' code.
 
 The entries come in the lectures' three kinds (affine maps, products and powers, fixed one-dimensional functions),
 then the piecewise ones with rules of their own (extrema, comparisons), then a few fused entries that exist only
@@ -60,14 +61,19 @@ def count(shape: tuple[int, ...], axis: Any) -> int:
     return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
-def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+def _spread(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """The adjoint of a sum over ``axis`` of an input of ``shape``: every summand gets the adjoint of its sum."""
     if not keepdims and axis is not None:  # (a sum over every axis is 0-d, and broadcasts as it is)
-        g = reshape(g, shape=_kept_shape(x.shape, axis))
-    return broadcast_to(g, shape=x.shape)  # every summand gets the adjoint of the sum
+        g = reshape(g, shape=_kept_shape(shape, axis))
+    return broadcast_to(g, shape=shape)
+
+
+def _sum_vjp(g: Any, z: Any, x: Any, *, axis: Any, keepdims: bool) -> Any:
+    return _spread(g, x.shape, axis, keepdims)
 
 
 # np.add.reduce is what np.sum calls, without np.sum's Python wrapper (which costs as much as summing 1,000 floats)
-sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp, saves={"x": "x"})  # noqa: A001  (the table uses numpy's names)
+sum = Primitive("sum", AFFINE, np.add.reduce, _sum_vjp, saves={"x": "x.shape"})  # noqa: A001  (the table uses numpy's names)
 
 
 def _broadcast_to(x: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -95,7 +101,7 @@ def _reshape(x: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 reshape = Primitive("reshape", AFFINE, _reshape,
                     lambda g, z, x, *, shape: reshape(g, shape=x.shape),
-                    saves={"x": "x"})
+                    saves={"x": "x.shape"})
 
 
 def _inverse_permutation(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -124,9 +130,31 @@ def _scatter(g: Any, shape: tuple[int, ...], index: Any, unique: bool = False) -
     return out
 
 
-getitem = Primitive("getitem", AFFINE, lambda x, *, index: x[index],
+def _getitem(x: Any, *, index: Any) -> Any:
+    picked = x[index]
+    if isinstance(picked, np.ndarray):
+        return picked
+    # one entry, which numpy gives as a number: taken as a 0-d view instead, as PyTorch's x[0] is a view
+    return x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
+
+
+getitem = Primitive("getitem", AFFINE, _getitem,
                     lambda g, z, x, *, index: scatter(g, shape=x.shape, index=index),
-                    saves={"x": "x"})
+                    saves={"x": "x.shape"})
+
+
+def _setitem(x: Any, v: Any, *, index: Any) -> np.ndarray:
+    out = np.array(x, copy=True)
+    out[index] = v  # numpy's assignment: v broadcast into the indexed entries, cast to x's dtype
+    return out
+
+
+# x with x[index] replaced by v: what ``t[index] = v`` records (inplace.py). The assigned entries take v's adjoint
+# (summed down to v's shape by the sweep where v was broadcast); the others keep x's.
+setitem = Primitive("setitem", AFFINE, _setitem,
+                    lambda g, z, x, v, *, index: setitem(g, 0, index=index),
+                    lambda g, z, x, v, *, index: getitem(g, index=index),
+                    saves={"x": "", "v": ""})
 
 scatter = Primitive("scatter", AFFINE, _scatter,
                     lambda g, z, src, *, shape, index, unique=False: getitem(g, index=index),
@@ -161,7 +189,12 @@ where = Primitive("where", AFFINE, _where,
 
 astype = Primitive("astype", AFFINE, lambda x, *, dtype: np.asarray(x).astype(dtype),
                    lambda g, z, x, *, dtype: astype(g, dtype=x.dtype),
-                   saves={"x": "x"})
+                   saves={"x": "x.dtype"})
+
+# x.clone(): a copy of the values that stays in the graph (PyTorch's clone); the adjoint passes through unchanged
+clone = Primitive("clone", AFFINE, np.copy,
+                  lambda g, z, x: g,
+                  saves={"x": ""})
 
 # ---- products and powers ----------------------------------------------------------------------------------------
 
@@ -262,10 +295,12 @@ softplus = Primitive("softplus", ELEMENTWISE, lambda x: np.logaddexp(0, x),
                      lambda g, z, x: g * sigmoid(x),
                      saves={"x": "x"})
 
-# relu'(0) = 0. The mask multiplies rather than selects: np.where on a random mask is many times slower
+# relu'(0) = 0. The mask multiplies rather than selects: np.where on a random mask is many times slower. It reads
+# the output (z > 0 exactly where x > 0), as PyTorch's does: the next layer keeps that same array as its input, and
+# a change in place of the output is caught (versions.py) where PyTorch catches it.
 relu = Primitive("relu", ELEMENTWISE, lambda x: np.maximum(x, 0),
-                 lambda g, z, x: g * (x > 0),
-                 saves={"x": "x"})
+                 lambda g, z, x: g * (z > 0),
+                 saves={"x": "z"})
 
 
 def zero_slope(g: Any, z: Any, x: Any, **params: Any) -> Any:
@@ -359,9 +394,8 @@ def _mean(x: Any, *, axis: Any, keepdims: bool) -> Any:
 
 # sum / N, one node rather than two: every mean-reduced loss and every normalisation layer records one
 mean = Primitive("mean", AFFINE, _mean,
-                 lambda g, z, x, *, axis, keepdims: _sum_vjp(g / count(x.shape, axis), None, x, axis=axis,
-                                                             keepdims=keepdims),
-                 saves={"x": "x"})
+                 lambda g, z, x, *, axis, keepdims: _spread(g / count(x.shape, axis), x.shape, axis, keepdims),
+                 saves={"x": "x.shape"})
 
 
 def _linear(x: Any, w: Any, b: Any = None) -> np.ndarray:
@@ -415,7 +449,7 @@ def _nll_loss_vjp(g: Any, z: Any, x: Any, *, index: Any, reduction: str) -> Any:
 # per axis of x, as nn.functional builds it) picks each sample's target class, then averaged ("mean"), added
 # ("sum") or left per sample ("none"). An affine map, one node instead of three (a pick, a negation and a mean)
 # under every classifier's loss: log_softmax followed by this is cross-entropy.
-nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp, saves={"x": "x"})
+nll_loss = Primitive("nll_loss", AFFINE, _nll_loss, _nll_loss_vjp, saves={"x": "x.shape"})
 
 
 # Both shift by the maximum (unlike logsumexp, see composites.py: a row whose maximum is infinite has no finite

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
-from .dtypes import get_default_dtype
+from . import inplace, rng
+from .dtypes import get_default_dtype, is_floating
 import weakref
 
 from .compiler import recording
@@ -66,7 +67,7 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number", "_counter", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
     # As a node of the graph, a leaf is a step with no operation and no inputs (an operation's result is never a
     # node itself: its grad_fn is).
@@ -108,6 +109,7 @@ class Tensor:
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
         self._number = next_number()  # as a node's (node.py); a copy keeps it, which orders it as well
+        self._counter = [0]  # the version counter: one more for each change in place (versions.py)
 
     @staticmethod
     def _make(value: np.ndarray, node: Node | None) -> Tensor:
@@ -119,6 +121,7 @@ class Tensor:
         t._name = None
         t._node = node
         t._hooks = None
+        t._counter = [0]
         t.requires_grad = node is not None
         if node is None:  # a leaf may be made to require grad: then it is a node of the graph, numbered as one
             t._number = next_number()
@@ -132,10 +135,6 @@ class Tensor:
     @property
     def ndim(self) -> int:
         return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
@@ -224,7 +223,7 @@ class Tensor:
         if recording.tracer is not None:  # ag.compile: a number in Python is not recorded (float(t), int(t) too)
             recording.refuse("t.item(), float(t) or int(t)", "keep the value a Tensor")
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
+            raise P.ShapeError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
         return self.data.item()
 
     def numpy(self) -> np.ndarray:
@@ -234,8 +233,11 @@ class Tensor:
         return self.data
 
     def detach(self) -> Tensor:
-        """The same value as a new leaf that does not require grad: the graph stops here."""
-        return Tensor._make(self.data, None)
+        """The same value as a new leaf that does not require grad: the graph stops here. It shares the memory and
+        the version counter, so a change in place through either counts for both."""
+        leaf = Tensor._make(self.data, None)
+        leaf._counter = self._counter
+        return leaf
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf; returns self."""
@@ -254,8 +256,10 @@ class Tensor:
         self.grad = None
 
     def astype(self, dtype: DTypeLike) -> Tensor:
-        """A copy in another dtype; the gradient is cast back on the way down."""
-        return P.astype(self, dtype=np.dtype(dtype))
+        """A copy in another dtype; the gradient is cast back on the way down (an integer or boolean copy carries
+        no gradient, as in PyTorch)."""
+        dtype = np.dtype(dtype)
+        return P.astype(self if is_floating(dtype) else self.detach(), dtype=dtype)
 
     # ---- the backward sweep -----------------------------------------------------------------------------------
     def backward(
@@ -417,9 +421,11 @@ class Tensor:
         """x Phi(x) with the exact erf form, or PyTorch's tanh approximation (``approximate="tanh"``)."""
         return C.gelu(self, approximate)
 
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
-        """Clamp each entry to [lo, hi]; the gradient passes where lo <= x <= hi (PyTorch's clamp)."""
-        return P.clip(self, lo=lo, hi=hi)
+    def clip(self, lo: float | None = None, hi: float | None = None, *, min: float | None = None,
+             max: float | None = None) -> Tensor:  # fmt: skip
+        """Clamp each entry to [lo, hi] (PyTorch's keywords ``min=``, ``max=`` too); the gradient passes where
+        lo <= x <= hi (PyTorch's clamp)."""
+        return P.clip(self, lo=lo if min is None else min, hi=hi if max is None else max)
 
     # ---- reductions and normalisations ------------------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
@@ -430,13 +436,17 @@ class Tensor:
         """Mean sum(x) / N over ``axis``, N being the number of entries each mean combines."""
         return P.mean(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Largest entry over ``axis`` (values only); ties share the gradient evenly."""
-        return P.amax(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+    def max(self, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool = False) -> Any:  # fmt: skip
+        """Largest entry: over ``axis`` (values only); along ``dim`` (PyTorch's named tuple ``(values, indices)``);
+        of ``self`` and another Tensor elementwise (``x.max(y)``). Ties share the gradient evenly."""
+        return C.extremum(self, "max", dim, keepdim, axis, keepdims)
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Smallest entry over ``axis`` (values only); ties share the gradient evenly."""
-        return P.amin(self, axis=_pick_axis(axis, dim), keepdims=_pick_keepdims(keepdims, keepdim))
+    def min(self, dim: int | Tensor | None = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool = False) -> Any:  # fmt: skip
+        """Smallest entry: over ``axis`` (values only); along ``dim`` (``(values, indices)``); elementwise with
+        another Tensor. Ties share the gradient evenly."""
+        return C.extremum(self, "min", dim, keepdim, axis, keepdims)
 
     def var(
         self, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *, dim: Axis = None, keepdim: bool | None = None
@@ -732,6 +742,172 @@ class Tensor:
         """Each entry repeated ``repeats`` times in place along ``dim`` (None: flattened), numpy's repeat."""
         return SH.repeat_interleave(self, repeats, dim if axis is None else axis)
 
+    # ---- PyTorch habits: the names a PyTorch program reaches for (docs/coming-from-pytorch.md) ------------------
+    # -- dtype conversions: each returns self when the dtype is already right, as PyTorch's do
+    def to(self, *args: Any, dtype: DTypeLike | None = None) -> Tensor:
+        """This tensor in ``dtype``: ``to(ag.float64)``, ``to(other_tensor)`` (its dtype), ``to("cpu")`` (itself:
+        every tensor lives on the CPU)."""
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype = arg.dtype
+            elif isinstance(arg, str) and arg.split(":")[0] == "cpu":
+                continue
+            else:
+                try:
+                    dtype = np.dtype(arg)
+                except TypeError:
+                    raise TypeError(f"to: expected a dtype, a Tensor or 'cpu', got {arg!r} (only the CPU is supported)") from None
+        return self if dtype is None else self._converted(np.dtype(dtype))
+
+    def type(self, dtype: DTypeLike | None = None) -> Tensor | str:
+        """This tensor in ``dtype``; without an argument, the dtype's name."""
+        return self.dtype.name if dtype is None else self._converted(np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        """As float32 (``ag.float``, whatever the default dtype)."""
+        return self._converted(np.dtype(np.float32))
+
+    def double(self) -> Tensor:
+        """As float64."""
+        return self._converted(np.dtype(np.float64))
+
+    def half(self) -> Tensor:
+        """As float16."""
+        return self._converted(np.dtype(np.float16))
+
+    def long(self) -> Tensor:
+        """As int64 (truncated towards 0; carries no gradient)."""
+        return self._converted(np.dtype(np.int64))
+
+    def int(self) -> Tensor:
+        """As int32 (truncated towards 0; carries no gradient)."""
+        return self._converted(np.dtype(np.int32))
+
+    def bool(self) -> Tensor:
+        """As booleans: nonzero entries are True."""
+        return self._converted(np.dtype(np.bool_))
+
+    def _converted(self, dtype: np.dtype) -> Tensor:
+        return self if dtype == self.dtype else self.astype(dtype)
+
+    # -- sizes and shapes
+    def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or the length of axis ``dim`` (PyTorch's ``size()``; numpy's count is ``numel()``)."""
+        if dim is None:
+            return self.shape
+        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
+            raise IndexError(f"size: dim {dim} out of range for a tensor of shape {self.shape} "
+                             f"(expected -{max(self.ndim, 1)} .. {max(self.ndim, 1) - 1})")  # fmt: skip
+        return self.shape[dim] if self.ndim else 1
+
+    def numel(self) -> int:
+        """The number of entries."""
+        return self.data.size
+
+    def dim(self) -> int:
+        """The number of axes (``.ndim``)."""
+        return self.data.ndim
+
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's name for ``reshape``: ``view(2, -1)`` or ``view((2, -1))``."""
+        return P.reshape(self, shape=_shape_arg(shape, "view"))
+
+    def t(self) -> Tensor:
+        """The transpose of a matrix; a vector or a scalar as it is (PyTorch's ``t()``, for at most 2 axes)."""
+        if self.ndim > 2:
+            raise P.ShapeError(f"t: expects a tensor with at most 2 dimensions, got shape {self.shape}; use transpose or .mT")
+        return self if self.ndim < 2 else P.transpose(self, axes=(1, 0))
+
+    # -- arithmetic, reductions and copies
+    def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``, elementwise."""
+        return P.power(self, exponent)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Each entry clamped to [min, max] (either may be None); the gradient passes where min <= x <= max."""
+        return P.clip(self, lo=min, hi=max)
+
+    def matmul(self, other: Any) -> Tensor:
+        """``self @ other``."""
+        return self @ other
+
+    def clone(self) -> Tensor:
+        """A copy of the values that stays in the graph: the gradient flows back to ``self``."""
+        return P.clone(self)
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives one number."""
+        return self.data.tolist()
+
+    # -- in place (inplace.py): into the memory under no_grad, a recorded step otherwise; each counts a version
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (PyTorch's ``_version``)."""
+        return self._counter[0]
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("add_", self, np.add, lambda: self + other, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("sub_", self, np.subtract, lambda: self - other, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("mul_", self, np.multiply, lambda: self * other, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return inplace.arithmetic("div_", self, np.true_divide, lambda: self / other, other)
+
+    def __ipow__(self, exponent: Any) -> Tensor:
+        return inplace.arithmetic("pow_", self, np.power, lambda: self**exponent, exponent)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value``, with numpy's indexing and broadcasting (``value`` cast to t's dtype)."""
+        inplace.setitem(self, _plain_index(index), value, P.setitem)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self += alpha * other``, in place; returns self."""
+        return self.__iadd__(other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        """``self -= alpha * other``, in place; returns self."""
+        return self.__isub__(other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place; returns self."""
+        return self.__imul__(other)
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place; returns self."""
+        return self.__itruediv__(other)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Clamp each entry to [min, max] in place; returns self."""
+        return inplace.update("clamp_", self, lambda: P.clip(self, lo=min, hi=max))
+
+    def zero_(self) -> Tensor:
+        """Fill with 0 in place; returns self (``p.grad.zero_()``)."""
+        return inplace.overwrite("zero_", self, 0, P.where)
+
+    def fill_(self, value: Any) -> Tensor:
+        """Fill with one number (or a 0-d Tensor) in place; returns self."""
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"fill_: only a 0-d value tensor fills a tensor, got one of shape {value.shape}")
+        return inplace.overwrite("fill_", self, value, P.where)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values in (broadcast to this shape, cast to this dtype); returns self."""
+        return inplace.overwrite("copy_", self, src, P.where)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+        """Fill with draws from N(mean, std^2) in place (from ``ag.default_generator``); returns self."""
+        draws = (generator or rng.default_generator).normal(mean, std, self.shape)
+        return inplace.overwrite("normal_", self, draws.astype(self.dtype), P.where)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+        """Fill with draws from U(a, b) in place (PyTorch's ``uniform_(from, to)``); returns self."""
+        draws = (generator or rng.default_generator).uniform(a, b, self.shape)
+        return inplace.overwrite("uniform_", self, draws.astype(self.dtype), P.where)
+
 
 class RemovableHandle:
     """Returned by ``register_hook``: ``.remove()`` unregisters the hook."""
@@ -773,14 +949,19 @@ def _operand(x: Any, like: Tensor) -> Any:
     return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x, dtype=like.dtype)
 
 
-def as_tensor(x: Any) -> Tensor:
-    """``x`` itself if it is a Tensor; a (nested) list or tuple holding Tensors stacked into one, their graphs kept
-    (``ag.mean([x, y])`` is the mean of x and y, differentiable in both); anything else a new constant Tensor."""
+def as_tensor(x: Any, dtype: DTypeLike | None = None) -> Tensor:
+    """``x`` itself if it is a Tensor (converted if ``dtype`` differs); a (nested) list or tuple holding Tensors
+    stacked into one, their graphs kept (``ag.mean([x, y])`` is the mean of x and y, differentiable in both);
+    anything else a constant Tensor of it. As PyTorch's ``as_tensor``, a numpy array of the dtype is shared, not
+    copied: writing into one writes into the other."""
     if isinstance(x, Tensor):
-        return x
+        return x if dtype is None else x.to(dtype)
     if isinstance(x, (list, tuple)) and _holds_a_tensor(x):
-        return C.stack([as_tensor(item) for item in x])
-    return Tensor(x)
+        stacked = C.stack([as_tensor(item) for item in x])
+        return stacked if dtype is None else stacked.to(dtype)
+    if isinstance(x, np.ndarray) and x.dtype != object and (dtype is None or x.dtype == dtype):
+        return Tensor._make(x, None)
+    return Tensor(x, dtype=dtype)
 
 
 def _holds_a_tensor(items: list[Any] | tuple[Any, ...]) -> bool:
@@ -802,6 +983,13 @@ def _true_divide(a: Any, b: Any) -> Tensor:
     kinds = [x.dtype.kind if isinstance(x, (Tensor, np.ndarray)) else None for x in (a, b)]
     dtype = next((x.dtype for x, kind in zip((a, b), kinds) if kind == "f"), get_default_dtype())
     return P.divide(*(x.astype(dtype) if kind and kind in "biu" else x for x, kind in zip((a, b), kinds)))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A Tensor sharing ``array``'s memory and dtype (PyTorch's ``from_numpy``)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return as_tensor(array)
 
 
 # The operations live in their own modules; they import Tensor, so they are imported after it is defined.

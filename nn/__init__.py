@@ -14,7 +14,7 @@ from .linear import Linear
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
-from .rng import manual_seed
+from autograd_core import manual_seed  # the project's one generator (autograd_core/rng.py), kept here too
 from .serialization import load, save
 
 __all__ = [

@@ -1,8 +1,7 @@
 """Datasets and mini-batches, as ``torch.utils.data``: ``Dataset``, ``TensorDataset`` and ``DataLoader``.
 
-Batches are numpy arrays, not Tensors: data carries no gradient, so it stays plain numpy until the model's first
-operation turns it into graph nodes (``model(xb)`` accepts an array). A batch of a dataset whose samples are tuples
-is a tuple of arrays, each with the batch as its first axis:
+Batches are Tensors that do not require grad, as PyTorch's: ``model(xb)``, ``xb.shape``, ``(pred == yb).sum()``.
+A batch of a dataset whose samples are tuples is a tuple of Tensors, each with the batch as its first axis:
 
 >>> X, y = np.zeros((10, 3)), np.arange(10)
 >>> for xb, yb in DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True, seed=0):
@@ -17,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .rng import default_generator
+import autograd_core as ag
+from autograd_core import Tensor
 
 
 class Dataset:
@@ -37,13 +37,14 @@ class Dataset:
 class TensorDataset(Dataset):
     """Samples are the rows of equally long arrays: ``ds[i] == (arrays[0][i], arrays[1][i], ...)``.
 
-    ``TensorDataset(X, y)`` with X of shape (N, ...) and y of shape (N, ...); Tensors are taken by their data.
+    ``TensorDataset(X, y)`` with X of shape (N, ...) and y of shape (N, ...), Tensors or arrays; samples and batches
+    are Tensors sharing the arrays' memory where numpy's indexing does (a row is a view, a batch a copy).
     """
 
     def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
-        self.arrays = tuple(np.asarray(getattr(a, "data", a)) for a in arrays)
+        self.arrays = tuple(np.asarray(a) for a in arrays)  # a Tensor by its values (np.asarray shares them)
         lengths = [len(a) if a.ndim else None for a in self.arrays]
         if None in lengths:
             raise ValueError(f"TensorDataset: array {lengths.index(None)} is 0-d; every array needs a first axis")
@@ -57,20 +58,21 @@ class TensorDataset(Dataset):
     def __len__(self) -> int:
         return len(self.arrays[0])
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple(ag.as_tensor(a[index]) for a in self.arrays)
 
-    def __getitems__(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
+    def __getitems__(self, indices: np.ndarray) -> tuple[Tensor, ...]:
         """A whole batch by one fancy-indexing per array (no per-sample Python loop)."""
-        return tuple(a[indices] for a in self.arrays)
+        return tuple(ag.as_tensor(a[indices]) for a in self.arrays)
 
 
 def collate(samples: Sequence[Any]) -> Any:
-    """Stack samples into a batch: a tuple of samples gives a tuple of stacked arrays (PyTorch's default_collate)."""
+    """Stack samples (Tensors, arrays or numbers) into a batch Tensor; a tuple of samples gives a tuple of batches
+    (PyTorch's default_collate: Python floats become float64, ints int64, arrays and Tensors keep their dtype)."""
     first = samples[0]
     if isinstance(first, tuple):
         return tuple(collate([s[i] for s in samples]) for i in range(len(first)))
-    return np.stack([np.asarray(s) for s in samples])
+    return ag.as_tensor(np.stack([np.asarray(s) for s in samples]))
 
 
 class DataLoader:
@@ -79,7 +81,7 @@ class DataLoader:
     ``len(loader)`` batches per pass: ceil(N / batch_size), or floor with ``drop_last=True`` (which drops the last,
     partial batch). Without shuffling, batches follow the dataset's order. With ``shuffle=True`` every pass (epoch)
     draws a new permutation from a generator made once from ``seed``: the same seed gives the same sequence of
-    epochs. With ``seed=None`` the permutations come from nn's shared generator, so ``nn.manual_seed`` makes them
+    epochs. With ``seed=None`` the permutations come from the project's generator, so ``ag.manual_seed`` makes them
     repeat, as ``torch.manual_seed`` does for a DataLoader without a generator.
     """
 
@@ -109,8 +111,8 @@ class DataLoader:
             order = np.arange(n)
         elif self.generator is not None:
             order = self.generator.permutation(n)
-        else:  # looked up at each pass, since nn.manual_seed replaces the shared generator
-            order = default_generator().permutation(n)
+        else:
+            order = ag.default_generator.permutation(n)
         fetch_batch = getattr(self.dataset, "__getitems__", None)
         for b in range(len(self)):
             indices = order[b * self.batch_size : (b + 1) * self.batch_size]

@@ -17,9 +17,7 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import ShapeError, Tensor, as_tensor
 from autograd_core import primitives as P
-from autograd_core.primitive import COMPOSITE, Primitive
-
-from .rng import default_generator
+from autograd_core import COMPOSITE, Primitive
 
 # ---- layers -----------------------------------------------------------------------------------------------------
 
@@ -82,7 +80,7 @@ def check_dropout_p(name: str, p: float) -> None:
 
 
 def _dropout_mask(x: np.ndarray, *, p: float, generator: np.random.Generator | None) -> np.ndarray:
-    keep = (generator or default_generator()).random(np.shape(x)) >= p
+    keep = (generator or ag.default_generator).random(np.shape(x)) >= p
     return (keep / (1.0 - p)).astype(np.result_type(x))
 
 
@@ -144,7 +142,7 @@ def batch_norm(
     shape = _channel_shape("batch_norm", input, None if known is None else known.shape[0])
     axes = (0,) if input.ndim == 2 else (0, 2)
     if training:
-        count = input.size // input.shape[1]
+        count = input.numel() // input.shape[1]
         if count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}; "

@@ -1,7 +1,7 @@
 """Initialisers with PyTorch's names, signatures and formulas; each fills ``tensor.data`` in place and returns it.
 
-The random ones draw from numpy: ``generator`` (a ``np.random.Generator``) if given, else the shared one that
-``nn.manual_seed`` reseeds. The dtype of the tensor is kept.
+The random ones draw from numpy: ``generator`` (a ``np.random.Generator``) if given, else the project's one,
+``ag.default_generator``, that ``ag.manual_seed`` reseeds. The dtype of the tensor is kept.
 
 fan_in and fan_out of a weight of shape (out, in, *kernel) are in * prod(kernel) and out * prod(kernel).
 """
@@ -12,9 +12,8 @@ import math
 
 import numpy as np
 
+import autograd_core as ag
 from autograd_core import Tensor
-
-from .rng import default_generator
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
 
@@ -64,13 +63,13 @@ def ones_(tensor: Tensor) -> Tensor:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """Fill with draws from U(a, b)."""
-    rng = generator or default_generator()
+    rng = generator or ag.default_generator
     return _fill(tensor, rng.uniform(a, b, size=tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
-    rng = generator or default_generator()
+    rng = generator or ag.default_generator
     return _fill(tensor, rng.normal(mean, std, size=tensor.shape))
 
 

@@ -10,7 +10,7 @@ model ("0", "encoder.fc1"), so a drawing of the graph can box the nodes each lay
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -141,6 +141,18 @@ class Module:
     def eval(self) -> Module:
         """Evaluation mode: BatchNorm uses its running averages, Dropout passes inputs through."""
         return self.train(False)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on every sub-module and then on this one (PyTorch's order: children first, depth
+        first), e.g. to initialise weights: ``model.apply(init_weights)``. Returns self."""
+        order, stack = [], [self]
+        while stack:  # this module before its children, the last child first: reversed, PyTorch's order
+            module = stack.pop()
+            order.append(module)
+            stack.extend(module.children())
+        for module in reversed(order):
+            fn(module)
+        return self
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``, PyTorch's default ``set_to_none``)."""

@@ -9,7 +9,7 @@ is, without the progress bar, early stopping and bookkeeping:
     for epoch in range(epochs):
         model.train()
         for xb, yb in train_loader:
-            loss = loss_fn(model(Tensor(xb)), Tensor(yb))
+            loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -70,11 +70,12 @@ def _forward(model: Module, loss_fn: Callable[..., Tensor], compiled: bool) -> F
 
 
 def _batch_values(
-    forward: Forward, xb: np.ndarray, yb: np.ndarray, metrics: Mapping[str, Metric]
+    forward: Forward, xb: Tensor, yb: Tensor, metrics: Mapping[str, Metric]
 ) -> tuple[Tensor, dict[str, float]]:
-    """The batch's loss node, and its value with every metric's."""
-    loss, outputs = forward(Tensor(xb), Tensor(yb))
-    return loss, {"loss": loss.item()} | {name: metric(outputs.data, yb) for name, metric in metrics.items()}
+    """The batch's loss node, and its value with every metric's (metrics read numpy arrays)."""
+    loss, outputs = forward(xb, yb)
+    scores, targets = np.asarray(outputs), np.asarray(yb)
+    return loss, {"loss": loss.item()} | {name: metric(scores, targets) for name, metric in metrics.items()}
 
 
 def evaluate(
@@ -164,7 +165,7 @@ def fit(
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``; returns the History of every metric.
 
-    Each batch ``(xb, yb)`` (numpy arrays) gives ``loss = loss_fn(model(Tensor(xb)), Tensor(yb))``; then
+    Each batch ``(xb, yb)`` (Tensors) gives ``loss = loss_fn(model(xb), yb)``; then
     ``optimizer.zero_grad()``, ``loss.backward()``, gradient clipping to total norm ``clip_grad_norm`` if given
     (``nn.utils.clip_grad_norm_``), ``optimizer.step()``. After each epoch: the loss and ``metrics`` (name ->
     ``metric(outputs, targets)``, e.g. ``{"accuracy": nn.metrics.accuracy}``) on ``val_loader`` if given (as

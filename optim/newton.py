@@ -39,7 +39,7 @@ class Newton(Optimizer):
 
     def add_param_group(self, param_group: ParamGroup) -> None:
         super().add_param_group(param_group)
-        n = sum(p.size for group in self.param_groups for p in group["params"])
+        n = sum(p.numel() for group in self.param_groups for p in group["params"])
         if n > self.max_params:
             self.param_groups.pop()
             raise ValueError(
@@ -62,7 +62,7 @@ class Newton(Optimizer):
         # frozen parameters (requires_grad=False) are held constant, as every optimizer skips them
         entries = [(p, group) for group in self.param_groups for p in group["params"] if p.requires_grad]
         params = [p for p, _ in entries]
-        starts = np.cumsum([0, *(p.size for p in params)])
+        starts = np.cumsum([0, *(p.numel() for p in params)])
         n = int(starts[-1])
         dtype = np.result_type(*(p.dtype for p in params))
 
@@ -73,21 +73,21 @@ class Newton(Optimizer):
             for p, g, start in zip(params, grads, starts):
                 if g is None:  # the loss does not depend on p: its gradient and Hessian rows are zero
                     continue
-                gradient[start : start + p.size] = g.data.ravel()
+                gradient[start : start + p.numel()] = g.data.ravel()
                 if not g.requires_grad:  # g is constant: the loss is linear in p, so its Hessian rows are zero
                     continue
                 unit = np.zeros(p.shape, dtype=p.dtype)
-                for i in range(p.size):  # row i of p's block: the gradient of g[i], by one sweep weighted by e_i
+                for i in range(p.numel()):  # row i of p's block: the gradient of g[i], by one sweep weighted by e_i
                     unit.flat[i] = 1
                     row = ag.grad(g, params, grad_outputs=unit, retain_graph=True, allow_unused=True)
                     unit.flat[i] = 0
                     for q, h, q_start in zip(params, row, starts):
                         if h is not None:
-                            hessian[start + i, q_start : q_start + q.size] = h.data.ravel()
+                            hessian[start + i, q_start : q_start + q.numel()] = h.data.ravel()
 
         lrs = np.empty(n, dtype=dtype)
         for (p, group), start in zip(entries, starts):
-            diagonal = np.arange(start, start + p.size)
+            diagonal = np.arange(start, start + p.numel())
             lrs[diagonal] = group["lr"]
             hessian[diagonal, diagonal] += group["damping"]
         try:
@@ -99,5 +99,5 @@ class Newton(Optimizer):
             ) from None
         direction *= lrs
         for p, start in zip(params, starts):
-            p.data -= direction[start : start + p.size].reshape(p.shape)
+            p.data -= direction[start : start + p.numel()].reshape(p.shape)
         return loss

@@ -163,7 +163,7 @@ class Optimizer:
         """Call the closure with recording on (a step may run under no_grad) and check that it gave a scalar loss."""
         with ag.enable_grad():
             loss = closure()
-        if not isinstance(loss, Tensor) or loss.size != 1:
+        if not isinstance(loss, Tensor) or loss.numel() != 1:
             got = f"a Tensor of shape {loss.shape}" if isinstance(loss, Tensor) else f"{type(loss).__name__} {loss!r}"
             raise TypeError(
                 f"{type(self).__name__}.step: the closure must return the loss as a scalar Tensor, got {got}"

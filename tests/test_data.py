@@ -31,7 +31,8 @@ def test_batches_match_torch_without_shuffle(n: int, batch_size: int, drop_last:
                                  batch_size=batch_size, drop_last=drop_last))  # fmt: skip
     assert len(ours) == len(theirs) == len(DataLoader(TensorDataset(X, y), batch_size, drop_last=drop_last))
     for (xb, yb), (txb, tyb) in zip(ours, theirs, strict=True):
-        assert isinstance(xb, np.ndarray) and isinstance(yb, np.ndarray)
+        assert isinstance(xb, ag.Tensor) and isinstance(yb, ag.Tensor)  # batches are Tensors, as torch's
+        assert not xb.requires_grad and xb.shape == tuple(txb.shape)
         np.testing.assert_array_equal(xb, txb.numpy())
         np.testing.assert_array_equal(yb, tyb.numpy())
         assert xb.dtype == np.float32 and yb.dtype == y.dtype
@@ -67,6 +68,7 @@ def test_per_sample_dataset_collates_as_torch() -> None:
     ours = list(DataLoader(_Squares(), batch_size=3))
     theirs = list(tud.DataLoader(_TorchSquares(), batch_size=3))
     for (a, b), (ta, tb) in zip(ours, theirs, strict=True):
+        assert a.dtype == ta.numpy().dtype and b.dtype == tb.numpy().dtype  # floats float64, as default_collate
         np.testing.assert_array_equal(a, ta.numpy())
         np.testing.assert_array_equal(b, tb.numpy())
 

@@ -95,6 +95,11 @@ RECIPES: dict[str, list[Recipe]] = {
     "broadcast_to": [lambda r: sample(normal(r, 3, 1), shape=(2, 3, 4))],
     "reshape": [lambda r: sample(normal(r, 2, 3), shape=(3, -1))],
     "transpose": [lambda r: sample(normal(r, 2, 3, 2), axes=(2, 0, 1))],
+    "clone": [lambda r: sample(normal(r, 2, 3))],
+    "setitem": [
+        lambda r: sample(normal(r, 2, 3), normal(r, 2, 2), index=(slice(None), slice(1, None))),
+        lambda r: sample(normal(r, 3, 2), normal(r, 2), index=np.array([2, 0])),  # v broadcast
+    ],
     "getitem": [
         lambda r: sample(normal(r, 2, 3), index=(slice(None), slice(1, None))),
         lambda r: sample(normal(r, 3, 2), index=np.array([2, 0, 2])),  # repeats add up

@@ -275,7 +275,7 @@ def test_softmax_family_is_finite_for_huge_logits(scale: float) -> None:
     x = Tensor(np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]]) * scale, requires_grad=True)
     for y in (x.softmax(), x.log_softmax(), x.logsumexp(axis=1)):
         assert np.isfinite(y.data).all()
-        (y * np.arange(y.size).reshape(y.shape)).sum().backward()
+        (y * np.arange(y.numel()).reshape(y.shape)).sum().backward()
         assert np.isfinite(x.grad).all()
     np.testing.assert_allclose(x.logsumexp(axis=1).data, np.max(x.data, axis=1), rtol=1e-12)
 

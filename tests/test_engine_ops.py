@@ -35,6 +35,35 @@ def pieces(parts: Any, dim: int) -> Any:
     return ag.cat(scaled, dim=dim) if isinstance(parts[0], Tensor) else torch.cat(scaled, dim=dim)
 
 
+# Changes in place, recorded (on results, not leaves): the same code runs on both libraries.
+def _set_row(a: Any, b: Any) -> Any:
+    c = a * 1
+    c[1] = b
+    return c
+
+
+def _add_into_slice(a: Any, b: Any) -> Any:
+    c = a.clone()
+    c[:, 1:3] += b  # a view, changed in place, assigned back
+    return c
+
+
+def _arithmetic_in_place(a: Any, b: Any) -> Any:
+    c = a * 1
+    c += b
+    c *= a
+    c -= 1
+    c /= b
+    return c.clamp_(-1.0, 1.0)
+
+
+def _assign_from_constant(a: Any, b: Any) -> Any:
+    c = (torch if isinstance(a, torch.Tensor) else ag).zeros(a.shape, dtype=a.dtype)
+    c[0] = b  # a constant that takes a graph
+    c[2, ::2] = a[2, ::2] * b[::2]
+    return c
+
+
 @dataclass
 class Case:
     name: str
@@ -128,7 +157,7 @@ CASES = [
     # rules of their own and composites
     Case("max_all", lambda a: a.max(), torch.amax, [(3, 4)]),
     Case("max_axis", lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [(3, 4)]),
-    Case("min_axis_keepdims", lambda a: a.min(dim=0, keepdim=True), lambda a: a.amin(dim=0, keepdim=True), [(3, 4)]),
+    Case("min_axis_keepdims", lambda a: a.min(dim=0, keepdim=True).values, lambda a: a.amin(dim=0, keepdim=True), [(3, 4)]),
     Case("maximum", lambda a, b: ag.maximum(a, b), torch.maximum, [(3, 4), (4,)]),
     Case("minimum", lambda a, b: ag.minimum(a, b), torch.minimum, [(3, 4), (3, 1)]),
     Case("maximum_number", lambda a: ag.maximum(a, 0.2), lambda a: torch.clamp(a, min=0.2), [(3, 4)], "off_fifth"),
@@ -257,6 +286,32 @@ CASES = [
     Case("vstack", lambda a, b: ag.vstack([a, b]), lambda a, b: torch.vstack([a, b]), [(4,), (2, 4)]),
     Case("hstack", lambda a, b: ag.hstack([a, b]), lambda a, b: torch.hstack([a, b]), [(2, 3), (2, 1)]),
     Case("mean_of_a_list", lambda a, b: ag.mean([a, b * 2]), lambda a, b: torch.stack([a, b * 2]).mean(), [(3,), (3,)]),
+    # PyTorch habits: the names a PyTorch program uses, called as it calls them
+    Case("clone", lambda a: a.clone() * a, lambda a: a.clone() * a, [(3, 4)]),
+    Case("pow_method", lambda a: a.pow(3), lambda a: a.pow(3), [(3, 4)]),
+    Case("pow_function", lambda a, b: ag.pow(a, b), torch.pow, [(3, 4), (4,)], "positive"),
+    Case("clamp", lambda a: a.clamp(min=-0.5, max=0.5), lambda a: a.clamp(min=-0.5, max=0.5), [(3, 4)], "off_half"),
+    Case("clamp_function", lambda a: ag.clamp(a, max=0.5), lambda a: torch.clamp(a, max=0.5), [(3, 4)], "off_half"),
+    Case("clip_keywords", lambda a: a.clip(min=-0.5), lambda a: a.clip(min=-0.5), [(3, 4)], "off_half"),
+    Case("norm", lambda a: a.norm(), lambda a: a.norm(), [(3, 4)]),
+    Case("norm_p1_dim", lambda a: a.norm(p=1, dim=1), lambda a: a.norm(p=1, dim=1), [(3, 4)], "nonzero"),
+    Case("norm_p3_keepdim", lambda a: a.norm(3, dim=0, keepdim=True), lambda a: a.norm(3, dim=0, keepdim=True), [(3, 4)], "nonzero"),
+    Case("norm_inf", lambda a: a.norm(p=float("inf")), lambda a: a.norm(p=float("inf")), [(3, 4)]),
+    Case("norm_fro_function", lambda a: ag.norm(a, "fro"), lambda a: torch.norm(a, "fro"), [(3, 4)]),
+    Case("max_dim_values", lambda a: a.max(1).values, lambda a: a.max(1).values, [(3, 4)]),
+    Case("min_dim_keepdim_first", lambda a: a.min(0, True)[0], lambda a: a.min(0, True)[0], [(3, 4)]),
+    Case("max_function_dim", lambda a: ag.max(a, dim=-1).values, lambda a: torch.max(a, dim=-1).values, [(3, 4)]),
+    Case("max_of_two", lambda a, b: a.max(b), lambda a, b: a.max(b), [(3, 4), (4,)]),
+    Case("min_function_of_two", lambda a, b: ag.min(a, b), torch.min, [(3, 4), (3, 4)]),
+    Case("view", lambda a: a.view(4, -1) * a.view((4, 3)), lambda a: a.view(4, -1) * a.view((4, 3)), [(3, 4)]),
+    Case("t", lambda a: a.t() @ a, lambda a: a.t() @ a, [(3, 4)]),
+    Case("matmul_method", lambda a, b: a.matmul(b), lambda a, b: a.matmul(b), [(3, 4), (4, 2)]),
+    Case("cat", lambda a, b: ag.cat([a, b], dim=1), lambda a, b: torch.cat([a, b], dim=1), [(3, 4), (3, 2)]),
+    Case("cat_default_dim", lambda a, b: ag.cat((a, b)), lambda a, b: torch.cat((a, b)), [(3, 4), (1, 4)]),
+    Case("setitem_row", _set_row, _set_row, [(3, 4), (4,)]),
+    Case("setitem_slice_iadd", _add_into_slice, _add_into_slice, [(3, 4), (3, 2)]),
+    Case("arithmetic_in_place", _arithmetic_in_place, _arithmetic_in_place, [(3, 4), (4,)], "positive"),
+    Case("setitem_into_constant", _assign_from_constant, _assign_from_constant, [(3, 4), (4,)]),
 ]
 
 

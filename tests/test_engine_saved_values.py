@@ -34,6 +34,21 @@ def loaded_names(rule: Any) -> set[str]:
     return loaded
 
 
+def uses_only_attribute(rule: Any, name: str, attribute: str) -> bool:
+    """Whether every load of ``name`` in the rule (and the functions it calls by name from the table's module) is
+    followed by reading ``attribute``: ``x.shape`` and nothing else of x."""
+    codes = [rule.__code__] + [getattr(primitives, n).__code__ for n in rule.__code__.co_names
+                               if inspect.isfunction(getattr(primitives, n, None))]  # fmt: skip
+    for code in codes:
+        instructions = list(dis.get_instructions(code))
+        for k, instruction in enumerate(instructions):
+            if instruction.opname.startswith("LOAD_FAST") and instruction.argval == name:
+                following = instructions[k + 1]
+                if not (following.opname == "LOAD_ATTR" and following.argval == attribute):
+                    return False
+    return True
+
+
 DECLARED = [(name, i) for name, p in primitives.table().items() if p.saves is not None
             for i in range(len(p.saves)) if i < len(p.vjps) and p.vjps[i] is not None]  # fmt: skip
 
@@ -47,7 +62,12 @@ def test_every_declaration_says_exactly_what_its_rule_reads(name: str, i: int) -
     assert positional[:2] == ["g", "z"], "a rule takes g and z first"
     assert positional[2:] == list(primitive.saves), "saves names the inputs as the rule does, in order"
     candidates = {"z", *primitive.saves}
-    assert loaded_names(rule) & candidates == set(primitive.saves[positional[2 + i]].split())
+    declared = primitive.saves[positional[2 + i]].split()
+    assert loaded_names(rule) & candidates == {word.split(".")[0] for word in declared}
+    for word in declared:  # "x.shape": the rule reads that attribute of x and nothing else of it
+        if "." in word:
+            name, attribute = word.split(".")
+            assert uses_only_attribute(rule, name, attribute), f"{name} is read beyond .{attribute}"
 
 
 def test_every_differentiable_entry_declares_its_reads_or_is_variadic() -> None:

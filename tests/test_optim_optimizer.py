@@ -231,7 +231,7 @@ def test_a_step_allocates_no_arrays_beyond_the_state(name: str) -> None:
     optimizer.step()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    masks = 3 * w.size  # three boolean arrays, one byte per weight
+    masks = 3 * w.numel()  # three boolean arrays, one byte per weight
     assert peak < (masks if name.startswith(("Rprop", "QuickProp")) else 0) + 4096
 
 

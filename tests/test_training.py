@@ -66,13 +66,13 @@ def test_fit_records_what_the_explicit_loop_computes() -> None:
         twin.train()
         total = correct = count = 0.0
         for xb, yb in train_loader:
-            out = twin(Tensor(xb))
-            loss = nn.CrossEntropyLoss()(out, Tensor(yb))
+            out = twin(xb)  # batches are Tensors
+            loss = nn.CrossEntropyLoss()(out, yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += loss.item() * len(yb)
-            correct += np.sum(out.data.argmax(axis=1) == yb)
+            correct += (out.argmax(1) == yb).sum().item()
             count += len(yb)
         losses.append(total / count)
         accs.append(correct / count)

@@ -221,8 +221,7 @@ class Compiled:
                 results.append(Tensor._make(np.asarray(value), None))
             else:
                 value = np.asarray(value)
-                graph_inputs = [x._graph_node if isinstance(x, Tensor) else x for x in node_inputs]
-                node = op._record(graph_inputs, self.grad_positions[k], list(values), value, {})
+                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {})
                 results.append(_result(value, node))
         return results[0] if self.shape is None else self.shape(results)
 

@@ -46,7 +46,7 @@ class Sweep:
 def seed_for(root: Tensor, grad: Any, what: str) -> np.ndarray:
     """dz_T/dz_T: ones for a one-element output, else ``grad`` (of the output's shape) must be given."""
     if grad is None:
-        if root.size != 1:
+        if root.numel() != 1:
             raise ValueError(
                 f"{what}: adjoints need a one-element output or a grad= of its shape; this output has shape "
                 f"{root.shape}"

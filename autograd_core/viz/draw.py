@@ -310,7 +310,7 @@ def draw_graph(
     """
     check_max_nodes(max_nodes, "draw_graph")
     numbering = Numbering(root, "draw_graph", params)
-    seeded = grad is not None or root.size == 1
+    seeded = grad is not None or root.numel() == 1
     sweep = reverse_sweep(numbering, seed_for(root, grad, "draw_graph")) if adjoints or (show_grad and seeded) else None
     drawn = plan_drawing(numbering, max_nodes, group_by_module, collapse_modules, dict(modules or {}))
     show = {"grad": show_grad, "adjoints": adjoints}

@@ -150,7 +150,7 @@ def trace(
     """
     numbering = Numbering(root, "trace", params)
     if adjoints is None:
-        adjoints = root.size == 1 or grad is not None
+        adjoints = root.numel() == 1 or grad is not None
     if reverse and not adjoints:
         raise ValueError("trace: reverse=True lists the sweep that computes the adjoints, so it needs adjoints=True")
     sweep = reverse_sweep(numbering, seed_for(root, grad, "trace")) if adjoints else None

@@ -1,0 +1,58 @@
+"""Version counters: a backward never reads a value that was changed in place after it was recorded.
+
+A rule reads the values its node kept (``node.args``, ``node.z``: what ``saves=`` declares). If one of them is
+changed in place before the sweep reaches the node (``a.mul_(2)``, ``p -= lr * p.grad``, ``x[0] = 5``), the rule
+would compute with the new value: a wrong gradient, silently. So, as in PyTorch, every tensor carries a version
+counter that each in-place change adds one to; a node notes the version of each tensor whose value it kept, and
+the sweep compares before it runs the node's rules.
+
+The counter is a one-element list, ``tensor._counter = [n]``, shared by the tensors that share memory: a view
+(``x[0]``, ``x.reshape(...)``, ``x.T``) and ``x.detach()`` hold their base's list, so a change through any of them
+counts for all. ``x.data`` and ``x.numpy()`` share the memory but not the counter: as in PyTorch, changes through
+them are not tracked. A value that no rule kept may change freely: only kept values are noted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
+    """The counter of the input whose memory ``value`` (a numpy view) shares, or None: views share counters."""
+    base = value.base
+    for x in inputs:
+        counter = getattr(x, "_counter", None)
+        if counter is not None and (x.data is base or x.data.base is base):
+            return counter
+    return None
+
+
+def noted(inputs: tuple[Any, ...], watched: tuple[int, ...]) -> tuple[tuple[int, list[int], int], ...]:
+    """For each input at a ``watched`` position (one whose values a rule reads) that is a Tensor: (its position,
+    its counter, its version now)."""
+    return tuple((i, inputs[i]._counter, inputs[i]._counter[0]) for i in watched if hasattr(inputs[i], "_counter"))
+
+
+def keep_own_output(node: Any) -> None:
+    """``node`` made the new value of a tensor changed in place (inplace.py). If it keeps its output, it keeps a
+    copy of its own, which no later change of the tensor reaches: nothing to watch."""
+    if node is not None and node.z is not None:
+        node.z = node.z.copy()
+        node.versions = tuple(note for note in node.versions if note[0] >= 0)
+
+
+def check(node: Any) -> None:
+    """Raise if a value ``node`` kept has been changed in place since the node was recorded."""
+    for position, counter, version in node.versions:
+        if counter[0] != version:
+            if position < 0:
+                what, shape = "its output", node.shape
+            else:
+                names = node.op.input_names(len(node.args))
+                what, shape = f"its input {names[position]}", node.args[position].shape
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"{what}, of shape {tuple(shape)}, that the rule of {node.op.name} reads, is at version {counter[0]}; "
+                f"expected version {version} instead. Change a copy (x.clone()) instead of the value itself, or "
+                "make the change after the backward"
+            )
