@@ -157,6 +157,7 @@ def _result(value: Any, node: Node) -> CompiledResult:
     """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
     t = Tensor.__new__(CompiledResult)
     t.data, t.grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
+    t._counter = [0]  # its version counter (versions.py)
     return t
 
 
