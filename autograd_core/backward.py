@@ -124,8 +124,9 @@ def _adjoints_of_inputs(node: Node, g: Any, create_graph: bool, in_order: set[Gr
     """Each input x of the step ``node`` that takes part in the sweep, with its share g^T dz/dx of the adjoint."""
     if node.freed:
         raise RuntimeError(FREED)
-    if node.versions:
-        versions.check(node)  # no kept value changed in place since the node was recorded
+    for position, counter, version in node.versions:  # no value the rules read changed in place since recorded
+        if counter[0] != version:
+            versions.stale(node, position, counter, version)
     z, args = node.z, node.args
     if create_graph:  # the rules see Tensors, so that they record the gradient's own graph
         z = Tensor._make(z, node)

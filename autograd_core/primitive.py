@@ -94,23 +94,26 @@ class Primitive:
         return found
 
     def __call__(self, *inputs: Any, **params: Any) -> Any:
-        if not any(isinstance(x, Tensor) for x in inputs):
+        for x in inputs:  # (a loop, not any(...): no generator on the path of every operation and every rule)
+            if isinstance(x, Tensor):
+                break
+        else:
             return self.forward(*inputs, **params)  # numbers only, as in the rules of an ordinary backward
         values = [x.data if isinstance(x, Tensor) else x for x in inputs]
         value = self._compute(values, params)
-        if value.dtype is _FLOAT64 and "dtype" not in params and _widened(values):  # PyTorch's promotion, not numpy's
+        if value.dtype is _FLOAT64 and _widened(values) and "dtype" not in params:  # PyTorch's promotion, not numpy's
             value = value.astype(promoted(values))
         node = None
         if grad_mode.enabled and self.vjps:
-            grad_inputs = tuple(i for i, x in enumerate(inputs)
-                                if isinstance(x, Tensor) and x.requires_grad and self.vjps[i] is not None)  # fmt: skip
+            grad_inputs = tuple([i for i, x in enumerate(inputs)
+                                 if isinstance(x, Tensor) and x.requires_grad and self.vjps[i] is not None])  # fmt: skip
             if grad_inputs:  # some input requires grad: record the step
                 node = self._record(inputs, grad_inputs, values, value, params)
         out = Tensor._make(value, node)
         if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
             out._counter = versions.shared_with(value, inputs) or out._counter
         if node is not None and node.z is not None:
-            node.versions += ((-1, out._counter, out._counter[0]),)
+            node.versions.append((-1, out._counter, out._counter[0]))
         if anomaly.enabled:
             anomaly.check_forward(out, self, values)
         return out
@@ -131,10 +134,14 @@ class Primitive:
         itself) and the values the rules of ``grad_inputs`` read (None in the places of the others)."""
         keep_z, drop, watched = self.kept(len(inputs), grad_inputs)
         # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-        args = tuple(None if i in drop else v for i, v in enumerate(values)) if drop else tuple(values)
-        graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
-        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value,
-                    versions.noted(inputs, watched))
+        args = tuple([None if i in drop else v for i, v in enumerate(values)]) if drop else tuple(values)
+        graph_inputs = tuple([x._node or x if isinstance(x, Tensor) else x for x in inputs])  # x._graph_node, inline
+        notes = []  # the version of each Tensor whose values a rule reads, to check before the rule runs
+        for i in watched:
+            x = inputs[i]
+            if isinstance(x, Tensor):
+                notes.append((i, x._counter, x._counter[0]))
+        return Node(self, graph_inputs, grad_inputs, args, value if keep_z else None, params, value, notes)
 
 
 _FLOAT64 = np.dtype(np.float64)
