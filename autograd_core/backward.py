@@ -138,8 +138,9 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
-        if node.versions:
-            versions.check(node)  # no kept value changed in place since the node was recorded
+        for position, counter, version in node.versions:  # no value the rules read changed in place since recorded
+            if counter[0] != version:
+                versions.stale(node, position, counter, version)
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False
         for i in node.grad_inputs:

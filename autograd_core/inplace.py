@@ -78,10 +78,9 @@ def _holds(name: str, tensor: Any, dtype: np.dtype) -> None:
 def rebase(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     """The recorded case: ``tensor`` becomes ``compute()``, the new value computed out of place as a new node.
 
-    The old value's array is never written: nodes that kept it stay right, yet they raise at the backward, as
-    PyTorch's do, since the tensor's counter moves on. The tensor then holds a new array and so a counter of its
-    own (continuing the count); the new node keeps its own copy of the output if it keeps one, as PyTorch keeps a
-    copy of what an in-place step's rule needs: later changes of the tensor cannot reach what the node kept.
+    No array is written: nodes that kept the old value stay right, yet they raise at the backward, as PyTorch's
+    do, because the tensor's counter moves on first. The tensor then holds the new array, with a counter of its
+    own (continuing the count), so that later changes of it do not count against the old value.
     """
     tensor._counter[0] += 1  # before the new node notes the old value, so that its note is current
     new = compute()
@@ -89,9 +88,9 @@ def rebase(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     _holds(name, tensor, new.dtype)
     if new.dtype != tensor.dtype:
         new = new.astype(tensor.dtype)
-    versions.keep_own_output(new._node)
-    tensor.data, tensor._node, tensor.requires_grad = new.data, new._node, new.requires_grad
-    tensor._counter = [tensor._counter[0]]
+    versions.carry_over(new, tensor._counter[0])
+    tensor.data, tensor._node, tensor._counter = new.data, new._node, new._counter
+    tensor.requires_grad = new.requires_grad
     return tensor
 
 

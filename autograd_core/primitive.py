@@ -122,7 +122,7 @@ class Primitive:
             raise type(err)(f"{self.name}: {err}") from None
         if not isinstance(value, np.ndarray):  # numpy gives scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
-        if value.dtype is _FLOAT64 and "dtype" not in params and _widened(values):  # PyTorch's promotion, not numpy's
+        if value.dtype is _FLOAT64 and _widened(values) and "dtype" not in params:  # PyTorch's promotion, not numpy's
             value = value.astype(promoted(values))
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
@@ -131,7 +131,7 @@ class Primitive:
         if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
             out._counter = versions.shared_with(value, inputs) or out._counter
         if node is not None and node.z is not None:
-            node.versions += ((-1, out._counter, out._counter[0]),)
+            node.versions.append((-1, out._counter, out._counter[0]))
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
@@ -151,9 +151,13 @@ class Primitive:
             return None
         for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
             values[i] = None
-        graph_inputs = tuple(x._graph_node if isinstance(x, Tensor) else x for x in inputs)
-        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value,
-                    versions.noted(inputs, watched))
+        graph_inputs = tuple([x._graph_node if isinstance(x, Tensor) else x for x in inputs])
+        notes = []  # the version of each Tensor whose values a rule reads, to check before the rule runs
+        for i in watched:
+            x = inputs[i]
+            if isinstance(x, Tensor):
+                notes.append((i, x._counter, x._counter[0]))
+        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value, notes)
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:

@@ -205,8 +205,9 @@ multiply = Primitive("multiply", PRODUCT, np.multiply,
 
 divide = Primitive("divide", PRODUCT, np.divide,
                    lambda g, z, x, y: g / y,
-                   lambda g, z, x, y: -(g * z / y),  # d(x/y)/dy = -x/y^2 = -z/y
-                   saves={"x": "y", "y": "z y"})
+                   # d(x/y)/dy = -x/y^2, from the inputs as PyTorch's: a change of the quotient in place is harmless
+                   lambda g, z, x, y: -(g * (x / y) / y),
+                   saves={"x": "y", "y": "x y"})
 
 power = Primitive("power", PRODUCT, np.power,
                   # y x^(y-1); for y = 0 the exponent stays 0 so that 0^-1 never appears (the derivative is 0)

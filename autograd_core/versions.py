@@ -27,32 +27,26 @@ def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
     return None
 
 
-def noted(inputs: tuple[Any, ...], watched: tuple[int, ...]) -> tuple[tuple[int, list[int], int], ...]:
-    """For each input at a ``watched`` position (one whose values a rule reads) that is a Tensor: (its position,
-    its counter, its version now)."""
-    return tuple((i, inputs[i]._counter, inputs[i]._counter[0]) for i in watched if hasattr(inputs[i], "_counter"))
+def carry_over(new: Any, version: int) -> None:
+    """``new``, made by an in-place change, becomes the changed tensor: its counter continues that tensor's count
+    (PyTorch's ``_version``), and its node's note of its output moves with it."""
+    new._counter[0] = version
+    node = new._node
+    if node is not None:
+        node.versions = [(p, c, version if p < 0 else v) for p, c, v in node.versions]
 
 
-def keep_own_output(node: Any) -> None:
-    """``node`` made the new value of a tensor changed in place (inplace.py). If it keeps its output, it keeps a
-    copy of its own, which no later change of the tensor reaches: nothing to watch."""
-    if node is not None and node.z is not None:
-        node.z = node.z.copy()
-        node.versions = tuple(note for note in node.versions if note[0] >= 0)
-
-
-def check(node: Any) -> None:
-    """Raise if a value ``node`` kept has been changed in place since the node was recorded."""
-    for position, counter, version in node.versions:
-        if counter[0] != version:
-            if position < 0:
-                what, shape = "its output", node.shape
-            else:
-                names = node.op.input_names(len(node.args))
-                what, shape = f"its input {names[position]}", node.args[position].shape
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"{what}, of shape {tuple(shape)}, that the rule of {node.op.name} reads, is at version {counter[0]}; "
-                f"expected version {version} instead. Change a copy (x.clone()) instead of the value itself, or "
-                "make the change after the backward"
-            )
+def stale(node: Any, position: int, counter: list[int], version: int) -> None:
+    """Raise: the value at ``position`` (an input, or -1 for the output) that ``node`` kept was at ``version`` when
+    the node was recorded and has been changed in place since (``counter`` says how often)."""
+    if position < 0:
+        what, shape = "its output", node.shape
+    else:
+        names = node.op.input_names(len(node.args))
+        what, shape = f"its input {names[position]}", node.args[position].shape
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what}, of shape {tuple(shape)}, that the rule of {node.op.name} reads, is at version {counter[0]}; "
+        f"expected version {version} instead. Change a copy (x.clone()) instead of the value itself, or make "
+        "the change after the backward"
+    )

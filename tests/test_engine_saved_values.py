@@ -80,8 +80,8 @@ def test_a_node_keeps_the_declared_values_of_the_inputs_that_require_grad() -> N
     y = Tensor(np.array([3.0, 4.0]))
     assert set((x * y).grad_fn.saved) == {"y"}  # x's rule reads y; y needs no gradient
     assert set((x / y).grad_fn.saved) == {"y"}
-    assert set((y / x).grad_fn.saved) == {"z", "y"}  # d(y/x)/dx = -z / x: reads z and the divisor x ...
-    assert (y / x).grad_fn.saved["y"] is x.data  # ... named y in divide's own rule, d(a/b)/db = -z / b
+    assert set((y / x).grad_fn.saved) == {"x", "y"}  # d(y/x)/dx = -y / x^2: reads both inputs ...
+    assert (y / x).grad_fn.saved["y"] is x.data  # ... the divisor x named y in divide's own rule, -a / b^2
     assert set(x.exp().grad_fn.saved) == {"z"}
     assert set((x + y).grad_fn.saved) == set()
 

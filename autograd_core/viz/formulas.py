@@ -40,7 +40,7 @@ ADJOINT_TERMS: dict[str, tuple[str, ...] | str] = {
     "clone": ("{g}",),
     # products and powers
     "multiply": ("{g} * {1}", "{g} * {0}"),
-    "divide": ("{g} / {1}", "-{g} * {z} / {1}"),
+    "divide": ("{g} / {1}", "-{g} * {0} / {1}^2"),
     "power": ("{g} * {1} * {0}^({1} - 1)", "{g} * {z} * log({0})"),
     "matmul": ("{g} @ {1}^T", "{0}^T @ {g}"),
     "linear": ("{g} @ {1}", "{g}^T @ {0}", "{g} summed over the batch"),
