@@ -122,7 +122,8 @@ class Primitive:
             raise type(err)(f"{self.name}: {err}") from None
         if not isinstance(value, np.ndarray):  # numpy gives scalars from 0-d work; a node always holds an array
             value = np.asarray(value)
-        if value.dtype is _FLOAT64 and _widened(values) and "dtype" not in params:  # PyTorch's promotion, not numpy's
+        if value.dtype is _FLOAT64 and getattr(values[0], "dtype", None) is not _FLOAT64 and _widened(values) \
+                and "dtype" not in params:  # PyTorch's promotion, not numpy's (float64 work skips it at the first test)
             value = value.astype(promoted(values))
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
