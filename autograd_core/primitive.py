@@ -132,7 +132,7 @@ class Primitive:
         if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
             out._counter = versions.shared_with(value, inputs) or out._counter
         if node is not None and node.z is not None:
-            node.versions.append((-1, out._counter, out._counter[0]))
+            node.versions += ((-1, out._counter, out._counter[0]),)  # (tuples: no more work for the collector)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
@@ -158,7 +158,7 @@ class Primitive:
             x = inputs[i]
             if isinstance(x, Tensor):
                 notes.append((i, x._counter, x._counter[0]))
-        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value, notes)
+        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value, tuple(notes))
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:

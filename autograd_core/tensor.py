@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import weakref
+
 import numpy as np
 from numpy.typing import DTypeLike
 
-from . import inplace, rng
+from . import inplace, rng, versions
 from .dtypes import get_default_dtype, is_floating
-import weakref
 
 from .compiler import recording
 from .node import Node, next_number
@@ -109,7 +110,7 @@ class Tensor:
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
         self._number = next_number()  # as a node's (node.py); a copy keeps it, which orders it as well
-        self._counter = [0]  # the version counter: one more for each change in place (versions.py)
+        self._counter = versions.ZERO[:]  # the version counter: one more for each change in place (versions.py)
 
     @staticmethod
     def _make(value: np.ndarray, node: Node | None) -> Tensor:
@@ -121,7 +122,7 @@ class Tensor:
         t._name = None
         t._node = node
         t._hooks = None
-        t._counter = [0]
+        t._counter = versions.ZERO[:]
         t.requires_grad = node is not None
         if node is None:  # a leaf may be made to require grad: then it is a node of the graph, numbered as one
             t._number = next_number()

@@ -6,7 +6,9 @@ would compute with the new value: a wrong gradient, silently. So, as in PyTorch,
 counter that each in-place change adds one to; a node notes the version of each tensor whose value it kept, and
 the sweep compares before it runs the node's rules.
 
-The counter is a one-element list, ``tensor._counter = [n]``, shared by the tensors that share memory: a view
+The counter is a one-element array of integers, ``tensor._counter = array("q", [n])`` (an array rather than a list
+because the cyclic garbage collector does not track it: a list per tensor doubled the collector's work on graphs of
+scalars), shared by the tensors that share memory: a view
 (``x[0]``, ``x.reshape(...)``, ``x.T``) and ``x.detach()`` hold their base's list, so a change through any of them
 counts for all. ``x.data`` and ``x.numpy()`` share the memory but not the counter: as in PyTorch, changes through
 them are not tracked. A value that no rule kept may change freely: only kept values are noted.
@@ -14,7 +16,11 @@ them are not tracked. A value that no rule kept may change freely: only kept val
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
+
+# A new tensor's counter, at version 0, is a copy of this (``ZERO[:]``).
+ZERO = array("q", (0,))
 
 
 def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
@@ -33,7 +39,7 @@ def carry_over(new: Any, version: int) -> None:
     new._counter[0] = version
     node = new._node
     if node is not None:
-        node.versions = [(p, c, version if p < 0 else v) for p, c, v in node.versions]
+        node.versions = tuple([(p, c, version if p < 0 else v) for p, c, v in node.versions])
 
 
 def stale(node: Any, position: int, counter: list[int], version: int) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import anomaly
+from .. import anomaly, versions
 from ..backward import _accumulate, _seed, grad
 from ..grad_mode import state as grad_mode
 from ..node import Node
@@ -157,7 +157,7 @@ def _result(value: Any, node: Node) -> CompiledResult:
     """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
     t = Tensor.__new__(CompiledResult)
     t.data, t.grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
-    t._counter = [0]  # its version counter (versions.py)
+    t._counter = versions.ZERO[:]  # its version counter
     return t
 
 
