@@ -37,7 +37,7 @@ def _finite_max(x: np.ndarray, axis: Axis) -> np.ndarray:
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log sum_i exp(x_i) = m + log sum_i exp(x_i - m): no term exceeds 1, so nothing overflows."""
-    m = _finite_max(x.data, axis)
+    m = _finite_max(x._value, axis)
     s = P.sum(P.exp(x - m), axis=axis, keepdims=keepdims)
     return P.log(s) + (m if keepdims else m.reshape(s.shape))
 
@@ -140,7 +140,7 @@ def extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Axis, keepdim
     if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
         raise IndexError(f"{which}: dim {dim} out of range for a tensor of shape {x.shape}")
     values = reduce(x, axis=dim, keepdims=keepdim)
-    indices = locate(x.data, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
+    indices = locate(x._value, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
     return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64), None))
 
 
@@ -148,9 +148,9 @@ def arg_extremum(x: Tensor, locate: Any, dim: int | None, keepdim: bool) -> Tens
     """The index of the largest (``np.argmax``) or smallest entry: of the flattened tensor for ``dim=None``,
     else along ``dim``; int64, carrying no gradient."""
     if dim is None:
-        index = locate(x.data.reshape(-1))
+        index = locate(x._value.reshape(-1))
         return Tensor._make(np.full((1,) * x.ndim if keepdim else (), index, dtype=np.int64), None)
-    return Tensor._make(np.asarray(locate(x.data, axis=dim, keepdims=keepdim), dtype=np.int64), None)
+    return Tensor._make(np.asarray(locate(x._value, axis=dim, keepdims=keepdim), dtype=np.int64), None)
 
 
 def norm(x: Tensor, p: Any = 2, dim: Axis = None, keepdim: bool = False) -> Tensor:

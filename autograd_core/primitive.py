@@ -99,7 +99,7 @@ class Primitive:
                 break
         else:
             return self.forward(*inputs, **params)  # numbers only, as in the rules of an ordinary backward
-        values = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        values = [x._value if isinstance(x, Tensor) else x for x in inputs]
         value = self._compute(values, params)
         if value.dtype is _FLOAT64 and _widened(values) and "dtype" not in params:  # PyTorch's promotion, not numpy's
             value = value.astype(promoted(values))

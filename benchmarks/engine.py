@@ -45,7 +45,7 @@ def _ours(x0: np.ndarray) -> tuple[Callable[[], Any], Callable[[], list[np.ndarr
             y = y.sin()
             y = y * 1.01
         y.sum().backward()
-        return [x.grad]
+        return [x.grad.numpy()]
 
     return grads, grads
 

@@ -98,7 +98,8 @@ def ours_step(params0: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> Callab
 
     def update(params: list[Tensor]) -> None:
         for p in params:
-            p.data -= LR * p.grad
+            value = p.numpy()  # the 0-d array itself, changed in place
+            value -= LR * p.grad.numpy()
             p.grad = None
 
     make = lambda v: Tensor(np.float64(v), requires_grad=True)  # noqa: E731

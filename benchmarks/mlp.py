@@ -100,9 +100,10 @@ def ours_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -> C
         logits = h @ params[-2] + params[-1]
         loss = cross_entropy(logits, labels)
         loss.backward()
-        grads = [p.grad for p in params]
-        for p in params:
-            p.data -= LR * p.grad
+        grads = [p.grad.numpy() for p in params]
+        for p, g in zip(params, grads):
+            weights = p.numpy()  # the arrays themselves: the update is numpy's work, as in the other contenders
+            weights -= LR * g
             p.grad = None
         return grads
 
@@ -129,11 +130,12 @@ def ours_nn_step(params0: list[np.ndarray], x: np.ndarray, labels: np.ndarray) -
     def step() -> list[np.ndarray]:
         loss = nn.functional.cross_entropy(model(inputs), labels)
         loss.backward()
-        grads = [p.grad.T if p.ndim == 2 else p.grad for p in params]
-        for p in params:
-            p.data -= LR * p.grad
+        grads = [p.grad.numpy() for p in params]
+        for p, g in zip(params, grads):
+            weights = p.numpy()
+            weights -= LR * g
             p.grad = None
-        return grads
+        return [g.T if g.ndim == 2 else g for g in grads]
 
     return step
 

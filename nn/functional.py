@@ -127,8 +127,8 @@ def batch_norm(
             with ag.no_grad():
                 mean = input.mean(axis=axes)
                 unbiased = var.reshape(-1) * (count / (count - 1))
-                running_mean.data[...] = (running_mean * (1 - momentum) + mean * momentum).data
-                running_var.data[...] = (running_var * (1 - momentum) + unbiased * momentum).data
+                running_mean.copy_(running_mean * (1 - momentum) + mean * momentum)
+                running_var.copy_(running_var * (1 - momentum) + unbiased * momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation mode needs running_mean and running_var")
@@ -195,7 +195,7 @@ def _float_target(name: str, input: Tensor, target: Tensor | np.ndarray | float)
     if t.shape != input.shape:
         raise ShapeError(f"{name}: target shape {t.shape} differs from input shape {input.shape}; they must be equal")
     if not isinstance(target, Tensor) and t.dtype != input.dtype:
-        t = Tensor(t.data.astype(input.dtype))
+        t = t.astype(input.dtype)
     return t
 
 
@@ -256,7 +256,7 @@ def _class_index(name: str, input: Tensor, target: np.ndarray) -> tuple[np.ndarr
 
 
 def _integer_target(name: str, target: Tensor | np.ndarray) -> np.ndarray:
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target)  # a Tensor's values, shared
     if t.dtype.kind not in "iu":  # signed or unsigned integers (np.issubdtype says the same, at six times the cost)
         raise TypeError(f"{name}: class-index targets need an integer dtype, got {t.dtype}")
     return t
@@ -284,7 +284,7 @@ def cross_entropy(
     axis = 0 if input.ndim == 1 else 1
     classes = input.shape[axis]
     log_p = input.log_softmax(axis)
-    dtype = (target.data if isinstance(target, Tensor) else np.asarray(target)).dtype
+    dtype = np.asarray(target).dtype
     if dtype.kind == "f":
         probs = _float_target("cross_entropy (class-probability target)", input, target)
         if label_smoothing:
@@ -307,10 +307,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray, reduction: 
     """-(y log p + (1 - y) log(1 - p)) per element, for probabilities p in [0, 1]; each log is clamped at -100."""
     check_reduction("binary_cross_entropy", reduction)
     t = _float_target("binary_cross_entropy", input, target)
-    if input.numel() and (input.data.min() < 0 or input.data.max() > 1):
+    if input.numel() and (input.numpy().min() < 0 or input.numpy().max() > 1):
         raise ValueError(
-            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {input.data.min()} to "
-            f"{input.data.max()}; for logits use binary_cross_entropy_with_logits"
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from {input.numpy().min()} to "
+            f"{input.numpy().max()}; for logits use binary_cross_entropy_with_logits"
         )
     return _reduce(-(t * _clamped_log(input) + (1 - t) * _clamped_log(1 - input)), reduction)
 

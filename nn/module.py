@@ -228,7 +228,7 @@ class Module:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer as numpy arrays, keyed as PyTorch keys them ("0.weight")."""
-        return {key: t.data.copy() for key, t in self._state_tensors().items()}
+        return {key: t.numpy().copy() for key, t in self._state_tensors().items()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values (numpy arrays, Tensors, torch tensors) into the parameters and buffers, keeping their dtypes.
@@ -257,7 +257,7 @@ class Module:
         with ag.no_grad():
             for key, target in own.items():
                 if key in values:
-                    target.data[...] = values[key]
+                    target.copy_(values[key])  # in place, in the target's dtype, as PyTorch's
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------------------------

@@ -43,10 +43,10 @@ class BatchNorm1d(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
             return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
-        batches = int(self.num_batches_tracked.data) + 1
+        batches = int(self.num_batches_tracked) + 1
         momentum = 1.0 / batches if self.momentum is None else self.momentum
         out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, True, momentum, self.eps)
-        self.num_batches_tracked.data[...] = batches  # counted only once the batch was accepted
+        self.num_batches_tracked.fill_(batches)  # counted only once the batch was accepted
         return out
 
     def extra_repr(self) -> str:

@@ -53,10 +53,10 @@ def _inputs_of(numbering: Numbering, node: GraphNode) -> list[Item]:
 def _stored_grad(node: GraphNode) -> Any:
     """The ``.grad`` kept for a node: an input's own, or that of the Tensor whose ``retain_grad()`` hooked the step."""
     if isinstance(node, Tensor):
-        return node.grad
-    retained = [h.tensor().grad for h in node._hooks or () if isinstance(h, RetainGrad) and h.tensor() is not None
-                and h.tensor().grad is not None]
-    return retained[0] if retained else None
+        return None if node._grad is None else node._grad._value
+    retained = [h.tensor()._grad for h in node._hooks or () if isinstance(h, RetainGrad) and h.tensor() is not None
+                and h.tensor()._grad is not None]
+    return retained[0]._value if retained else None
 
 
 def _nearest(numbering: Numbering, max_nodes: int | None) -> list[Item]:
