@@ -18,7 +18,7 @@ from .composites import cat, concatenate, stack
 from .dtypes import bool_ as bool, float16, float32, float64, int8, int32, int64, uint8, get_default_dtype, set_default_dtype
 from .dtypes import float32 as float, float64 as double, int32 as int, int64 as long  # PyTorch's aliases
 from .factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like, rand, randint, randn,
-                        tensor, zeros, zeros_like)  # fmt: skip
+                        randperm, tensor, zeros, zeros_like)  # fmt: skip
 from .rng import default_generator, manual_seed
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .node import Node
@@ -34,6 +34,6 @@ __all__ = [
     "functional", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "matmul", "maximum", "minimum", "name_scope", "Node", "no_grad", "primitives", "set_default_dtype",
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
     "bool", "float16", "float32", "float64", "int8", "int32", "int64", "uint8", "float", "double", "int", "long",
-    "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn",
+    "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "tensor", "zeros", "zeros_like", "default_generator", "manual_seed", "cat", "from_numpy",
 ]  # fmt: skip

@@ -516,8 +516,21 @@ class Tensor:
         """As booleans: nonzero entries are True."""
         return self._converted(np.dtype(np.bool_))
 
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype."""
+        return self._converted(other.dtype)
+
     def _converted(self, dtype: np.dtype) -> Tensor:
         return self if dtype == self.dtype else self.astype(dtype)
+
+    @property
+    def device(self) -> str:
+        """Where the values live: always "cpu" (numpy), so that ``x.to(y.device)`` runs."""
+        return "cpu"
+
+    def contiguous(self) -> Tensor:
+        """Itself: numpy copies where a layout needs it, so every tensor is as good as contiguous here."""
+        return self
 
     # -- sizes and shapes
     def size(self, dim: int | None = None) -> Any:
