@@ -20,7 +20,7 @@ from .composites import concatenate, stack
 from .dtypes import bool_ as bool, float16, float32, float64, int8, int32, int64, uint8, get_default_dtype, set_default_dtype
 from .dtypes import float32 as float, float64 as double, int32 as int, int64 as long  # PyTorch's aliases
 from .factories import (arange, empty, eye, full, full_like, linspace, normal, ones, ones_like, rand, randint, randn,
-                        tensor, zeros, zeros_like)  # fmt: skip
+                        randperm, tensor, zeros, zeros_like)  # fmt: skip
 from .rng import default_generator, manual_seed
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .doctor import check_primitive
@@ -40,6 +40,6 @@ __all__ = [
     "set_grad_enabled", "stack", "topological_order", "where", *_functions.METHODS,
     "arctan2", "atan2", "cat", "dot", "einsum", "fmod", "hstack", "logaddexp", "outer", "remainder", "tensordot", "vstack",
     "bool", "float16", "float32", "float64", "int8", "int32", "int64", "uint8", "float", "double", "int", "long",
-    "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn",
+    "arange", "empty", "eye", "full", "full_like", "linspace", "normal", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "tensor", "zeros", "zeros_like", "default_generator", "manual_seed", "from_numpy",
 ]  # fmt: skip

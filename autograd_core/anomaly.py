@@ -77,7 +77,7 @@ def check_forward(tensor: Any, op: Any, args: list[Any]) -> None:
     origin = (_step, _user_line())
     if tensor.grad_fn is not None:
         tensor.grad_fn.origin = origin
-    if not _sweeps and not _finite(tensor.data):
+    if not _sweeps and not _finite(tensor._value):
         shapes = ", ".join(str(np.shape(a)) for a in args)
         raise AnomalyError(
             f"forward: {op.name} (trace step {_step}) produced NaN or Inf, shape {tensor.shape}, "
@@ -87,7 +87,7 @@ def check_forward(tensor: Any, op: Any, args: list[Any]) -> None:
 
 def check_backward(node: Any, parent_index: int, grad: Any) -> None:
     """Raise if the gradient that ``node``'s rule sends to its input ``parent_index`` is not finite."""
-    data = grad.data if hasattr(grad, "requires_grad") else grad
+    data = grad._value if hasattr(grad, "requires_grad") else grad
     if _finite(data):
         return
     step, line = node.origin or (None, "(made before detect_anomaly() was entered)")

@@ -224,7 +224,7 @@ def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:
             continue
         result = hook(g if create_graph else Tensor._make(g, None))
         if result is not None:
-            result = result if create_graph or not isinstance(result, Tensor) else result.data
+            result = result if create_graph or not isinstance(result, Tensor) else result._value
             if np.shape(result) != node.shape:
                 raise RuntimeError(f"hook on a node of shape {node.shape} returned a gradient of shape {np.shape(result)}")
             g = result
@@ -235,12 +235,21 @@ def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:
 
 
 def _accumulate(leaf: Tensor, g: Any) -> None:
-    """``leaf.grad += g``, where ``.grad`` is a new array: never one that another input's adjoint or the caller's
-    seed shares (add hands the same adjoint to both of its inputs)."""
-    if leaf.grad is None:
-        leaf.grad = np.array(g.data if isinstance(g, Tensor) else g, dtype=leaf.dtype)
+    """``leaf.grad += g``. The first gradient is a new Tensor over a new array: never one that another input's
+    adjoint or the caller's seed shares (add hands the same adjoint to both of its inputs); under create_graph it
+    keeps g's node, so that it can be differentiated again. Later ones add into it: in place for an ordinary
+    backward (as PyTorch's), recorded under create_graph."""
+    grad = leaf._grad
+    if isinstance(g, Tensor):  # create_graph: g is a graph
+        if grad is None:
+            leaf._grad = Tensor._make(np.array(g._value, dtype=leaf.dtype), g._node)
+        else:
+            leaf._grad = grad + g
+    elif grad is None:
+        leaf._grad = Tensor._make(np.array(g, dtype=leaf.dtype), None)
     else:
-        leaf.grad += g.data if isinstance(g, Tensor) else g
+        grad._value += g
+        grad._counter[0] += 1  # a change in place, as any other
 
 
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
@@ -253,7 +262,7 @@ def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:
             )
         seed = np.ones(output.shape, output.dtype)
     else:
-        seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=output.dtype)
+        seed = grad._value if isinstance(grad, Tensor) else np.asarray(grad, dtype=output.dtype)
         if seed.shape != output.shape:
             raise ValueError(f"{what}: the gradient has shape {seed.shape} but the output has shape {output.shape}")
     if create_graph:

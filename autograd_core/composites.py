@@ -165,5 +165,5 @@ def extremum(x: Tensor, which: str, dim: Any, keepdim: bool, axis: Axis, keepdim
     if not -max(x.ndim, 1) <= dim < max(x.ndim, 1):
         raise IndexError(f"{which}: dim {dim} out of range for a tensor of shape {x.shape}")
     values = reduce(x, axis=dim, keepdims=keepdim)
-    indices = locate(x.data, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
+    indices = locate(x._value, axis=dim, keepdims=keepdim) if x.ndim else np.zeros((), np.int64)
     return ValuesIndices(values, Tensor._make(np.asarray(indices, dtype=np.int64), None))

@@ -93,7 +93,7 @@ def sort(x: Tensor, axis: int = -1, descending: bool = False) -> ValuesIndices:
     indices = argsort(x, axis, descending)
     if x.ndim == 0:
         return ValuesIndices(P.reshape(x, shape=()), indices)
-    return ValuesIndices(take_along_axis(x, indices.data, one_axis(x, axis, "sort")), indices)
+    return ValuesIndices(take_along_axis(x, indices._value, one_axis(x, axis, "sort")), indices)
 
 
 def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True) -> ValuesIndices:
@@ -105,5 +105,5 @@ def topk(x: Tensor, k: int, axis: int = -1, largest: bool = True) -> ValuesIndic
         raise IndexError(f"topk: k = {k} is out of range for a dimension of size {n} (shape {x.shape})")
     if x.ndim == 0:  # its one entry
         return sort(x)
-    first_k = argsort(x, axis, descending=largest).data[(slice(None),) * axis + (slice(0, k),)]
+    first_k = argsort(x, axis, descending=largest)._value[(slice(None),) * axis + (slice(0, k),)]
     return ValuesIndices(take_along_axis(x, first_k, axis), Tensor(first_k))

@@ -192,7 +192,7 @@ def take_along_axis(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
 def gather(x: Tensor, axis: int, index: Any) -> Tensor:
     """PyTorch's ``gather``: out[i][j] = x[index[i][j]][j] for axis 0; ``index`` has x's number of dimensions and
     is no longer than x along the others."""
-    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    index = np.asarray(index._value if isinstance(index, Tensor) else index)
     axis = one_axis(x, axis, "gather")
     if index.dtype.kind not in "iu" or index.ndim != x.ndim:
         raise TypeError(f"gather: index must be an integer tensor of {x.ndim} dimensions, got {index.dtype} {index.shape}")
@@ -209,7 +209,7 @@ def repeat_interleave(x: Tensor, repeats: Any, axis: int | None = None) -> Tenso
     if axis is None:
         x, axis = P.reshape(x, shape=(-1,)), 0
     axis = one_axis(x, axis, "repeat_interleave")
-    counts = np.asarray(repeats.data if isinstance(repeats, Tensor) else repeats)
+    counts = np.asarray(repeats._value if isinstance(repeats, Tensor) else repeats)
     try:
         picks = np.repeat(np.arange(x.shape[axis]), counts)
     except ValueError:

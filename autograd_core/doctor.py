@@ -113,7 +113,7 @@ def _case(op: Primitive, inputs: tuple[Any, ...], params: dict[str, Any]) -> _Ca
             f"check_primitive({op.name}): {len(inputs)} inputs but {len(op.vjps)} vjp rules; a primitive needs a "
             "rule for each input (None for an input without a derivative)"
         )
-    values = [np.asarray(x.data if isinstance(x, Tensor) else x) if not isinstance(x, (int, float)) else x
+    values = [np.asarray(x._value if isinstance(x, Tensor) else x) if not isinstance(x, (int, float)) else x
               for x in inputs]  # fmt: skip
     checked = tuple(i for i, v in enumerate(values) if op.vjps[i] is not None and _is_float(v))
     if not checked:
@@ -168,7 +168,7 @@ def _call_rule(case: _Case, i: int, g: np.ndarray, z: np.ndarray) -> np.ndarray:
         raise case.fail(i, f"raised {type(err).__name__}: {err}",
                         "An ordinary backward hands the rule numpy arrays: g and z of the output's shape "
                         f"{z.shape}, then the inputs, here of shapes {shapes}.") from err  # fmt: skip
-    return np.asarray(result.data if isinstance(result, Tensor) else result)
+    return np.asarray(result._value if isinstance(result, Tensor) else result)
 
 
 def _check_shape(case: _Case, i: int, result: np.ndarray, z: np.ndarray) -> None:

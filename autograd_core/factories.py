@@ -1,5 +1,6 @@
 """Factories with PyTorch's names and signatures: ``ag.tensor``, ``zeros``, ``ones``, ``full``, ``empty``, the
-``*_like`` forms, the random ``rand``, ``randn``, ``randint``, ``normal``, and ``arange``, ``linspace``, ``eye``.
+``*_like`` forms, the random ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, and ``arange``,
+``linspace``, ``eye``.
 
 Each takes ``dtype=`` and ``requires_grad=``; a shape is given as ``zeros(2, 3)`` or ``zeros((2, 3))``. Floating
 results get the default dtype (float32, see ``ag.set_default_dtype``) unless ``dtype`` says otherwise; integer
@@ -149,6 +150,12 @@ def randint(*args: Any, size: Any = None, dtype: DTypeLike | None = None, requir
     shape = _shape("randint", size if isinstance(size, (tuple, list)) else (size,))
     values = (generator or rng.default_generator).integers(low, high, shape, dtype=np.int64)
     return _make(values.astype(np.dtype(np.int64 if dtype is None else dtype)), requires_grad)
+
+
+def randperm(n: int, *, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64)."""
+    order = (generator or rng.default_generator).permutation(operator.index(n))
+    return _make(order.astype(np.dtype(np.int64 if dtype is None else dtype)), False)
 
 
 def normal(mean: Any, std: Any, size: Any = None, *, requires_grad: bool = False,

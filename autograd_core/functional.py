@@ -77,7 +77,7 @@ def _weights(v: Any, like: tuple[Tensor, ...], what: str, fn: str) -> tuple[Tens
                     f"{fn}: v can be omitted only when every one of the {what} has a single entry; "
                     f"entry {i} has shape {t.shape}, so pass v"
                 )
-        return tuple(Tensor(np.ones_like(t.data)) for t in like)
+        return tuple(Tensor(np.ones_like(t._value)) for t in like)
     if not isinstance(v, (Tensor, tuple, list)):
         v = Tensor(v)  # a numpy array
     _, vs = _as_tuple(v, "v", fn)
@@ -113,7 +113,7 @@ def _grad(
                 raise RuntimeError(
                     f"{fn}: the output is independent of input {i} (shape {x.shape}), not allowed with strict=True"
                 )
-            g = Tensor(np.zeros_like(x.data))
+            g = Tensor(np.zeros_like(x._value))
         results.append(g if create_graph else g.detach())
     return tuple(results)
 
@@ -149,7 +149,7 @@ def jvp(
     vs = _weights(v, xs, "inputs", "jvp")
     out_tuple, outs = _call(func, xs, "jvp")
     # J^T u for a free u of the outputs' shapes: a graph that is linear in u ...
-    us = tuple(Tensor(np.zeros_like(o.data), requires_grad=True) for o in outs)
+    us = tuple(Tensor(np.zeros_like(o._value), requires_grad=True) for o in outs)
     jt_u = _grad(outs, xs, us, True, strict, "jvp")
     # ... whose vjp with respect to u, weighted by v, is J v
     result = _grad(jt_u, us, vs, create_graph, False, "jvp")
@@ -203,7 +203,7 @@ def jacobian(func: Callable[..., Any], inputs: Tensors, create_graph: bool = Fal
 def _stack(rows: list[Tensor], shape: tuple[int, ...]) -> Tensor:
     """Rows of one shape put together as one Tensor of ``shape`` (a graph again when the rows are)."""
     if not any(r.requires_grad for r in rows):
-        return Tensor(np.stack([r.data for r in rows]).reshape(shape))
+        return Tensor(np.stack([r._value for r in rows]).reshape(shape))
     return reshape(concatenate(*[reshape(r, shape=(-1,)) for r in rows], axis=0), shape=shape)
 
 

@@ -151,18 +151,18 @@ def _row(out: Tensor, inputs: list[Tensor], weight: np.ndarray) -> list[np.ndarr
     if not out.requires_grad:
         return [np.zeros(x.numel()) for x in inputs]
     found = grad(out, inputs, weight, retain_graph=True, allow_unused=True)
-    return [np.zeros(x.numel()) if g is None else g.data.ravel() for x, g in zip(inputs, found)]
+    return [np.zeros(x.numel()) if g is None else g._value.ravel() for x, g in zip(inputs, found)]
 
 
 def _numeric_jacobian(
     func: Callable[..., Any], inputs: tuple[Tensor, ...], wrt: list[int], eps: float
 ) -> dict[tuple[int, int], np.ndarray]:
     """{(output, input): the central-difference Jacobian, (output size, input size)}, in float64."""
-    arrays = [x.data.astype(np.float64) if i in wrt else x.data for i, x in enumerate(inputs)]
+    arrays = [x._value.astype(np.float64) if i in wrt else x._value for i, x in enumerate(inputs)]
 
     def evaluate() -> list[np.ndarray]:
         xs = tuple(Tensor(a, requires_grad=x.requires_grad) for a, x in zip(arrays, inputs))
-        return [o.data.astype(np.float64).ravel() for o in _outputs(func, xs)]
+        return [o._value.astype(np.float64).ravel() for o in _outputs(func, xs)]
 
     columns: dict[tuple[int, int], list[np.ndarray]] = {}
     for i in wrt:

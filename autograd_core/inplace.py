@@ -89,7 +89,7 @@ def rebase(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     if new.dtype != tensor.dtype:
         new = new.astype(tensor.dtype)
     versions.carry_over(new, tensor._counter[0])
-    tensor.data, tensor._node, tensor._counter = new.data, new._node, new._counter
+    tensor._value, tensor._node, tensor._counter = new._value, new._node, new._counter
     tensor.requires_grad = new.requires_grad
     return tensor
 
@@ -103,7 +103,7 @@ def write(name: str, tensor: Any, values: Any, computed: bool = True) -> Any:
     if computed:
         _holds(name, tensor, values.dtype)
     try:
-        np.copyto(tensor.data, values, casting="unsafe")
+        np.copyto(tensor._value, values, casting="unsafe")
     except ValueError as err:  # a read-only array: a broadcast view, or numpy's
         raise RuntimeError(f"{name}: cannot write into this tensor's memory ({err})") from None
     tensor._counter[0] += 1
@@ -115,7 +115,7 @@ def update(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     place, as a Tensor, recorded when recording is on."""
     if recorded(tensor, ()):
         return rebase(name, tensor, compute)
-    return write(name, tensor, compute().data)
+    return write(name, tensor, compute()._value)
 
 
 def overwrite(name: str, tensor: Any, values: Any, where: Callable[..., Any]) -> Any:
@@ -123,7 +123,7 @@ def overwrite(name: str, tensor: Any, values: Any, where: Callable[..., Any]) ->
     dtype. Recorded as ``where(False, tensor, values)``: the gradient reaches ``values``, none the old value."""
     if recorded(tensor, (values,)):
         return rebase(name, tensor, lambda: where(np.zeros(tensor.shape, np.bool_), tensor, values))
-    return write(name, tensor, getattr(values, "data", values), computed=False)
+    return write(name, tensor, getattr(values, "_value", values), computed=False)
 
 
 def arithmetic(name: str, tensor: Any, ufunc: np.ufunc, compute: Callable[[], Any], other: Any) -> Any:
@@ -131,11 +131,11 @@ def arithmetic(name: str, tensor: Any, ufunc: np.ufunc, compute: Callable[[], An
     tensor's memory (``out=``): the optimizer-step path, with no temporary array."""
     if recorded(tensor, (other,)):
         return rebase(name, tensor, compute)
-    operand = getattr(other, "data", other)  # a Tensor's values; an array or a number as it is
+    operand = getattr(other, "_value", other)  # a Tensor's values; an array or a number as it is
     try:
-        ufunc(tensor.data, operand, out=tensor.data, casting="same_kind")
+        ufunc(tensor._value, operand, out=tensor._value, casting="same_kind")
     except (TypeError, ValueError):  # say which rule failed, in PyTorch's words
-        result = ufunc(tensor.data, operand)
+        result = ufunc(tensor._value, operand)
         _fits(name, tensor, result.shape)
         _holds(name, tensor, result.dtype)
         raise
@@ -149,5 +149,5 @@ def setitem(tensor: Any, index: Any, value: Any, assign: Callable[..., Any]) -> 
     if recorded(tensor, (value,)):
         rebase("setitem", tensor, lambda: assign(tensor, value, index=index))
         return
-    tensor.data[index] = getattr(value, "data", value)
+    tensor._value[index] = getattr(value, "_value", value)
     tensor._counter[0] += 1

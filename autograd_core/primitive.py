@@ -109,7 +109,7 @@ class Primitive:
         values, grad_inputs = [], []
         for i, x in enumerate(inputs):
             if isinstance(x, Tensor):
-                values.append(x.data)
+                values.append(x._value)
                 if x.requires_grad:
                     grad_inputs.append(i)
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
+import warnings
 import weakref
 
 import numpy as np
@@ -23,6 +23,13 @@ from .compiler import recording
 from .node import Node, next_number
 
 Axis = int | tuple[int, ...] | None
+
+NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead."
+)  # PyTorch's words
 
 
 def _pick_axis(axis: Axis, dim: Axis) -> Axis:
@@ -68,7 +75,7 @@ class Tensor:
     Python floats and lists of floats get the default dtype (float32, see ``ag.set_default_dtype``).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_name", "_node", "_hooks", "_number", "_counter", "__weakref__")
+    __slots__ = ("_value", "_grad", "requires_grad", "_name", "_node", "_hooks", "_number", "_counter", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our operators: ndarray * Tensor calls Tensor.__rmul__
     # As a node of the graph, a leaf is a step with no operation and no inputs (an operation's result is never a
     # node itself: its grad_fn is).
@@ -84,7 +91,7 @@ class Tensor:
         if recording.tracer is not None:  # ag.compile: a Tensor made from a recorded value stands for that value
             recording.tracer.made_from(self, data, requires_grad)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._value
         if isinstance(data, (np.ndarray, np.generic)):
             array = np.array(data, dtype=dtype)
         else:
@@ -103,8 +110,8 @@ class Tensor:
                 f"Tensor: requires_grad=True needs floating-point data, got dtype {array.dtype}; "
                 "only floating-point tensors can have gradients (pass dtype=np.float32 or np.float64)"
             )
-        self.data: np.ndarray = array
-        self.grad: np.ndarray | None = None
+        self._value: np.ndarray = array  # the numbers (.numpy(), np.asarray(t)); .data is a Tensor of them
+        self._grad: Tensor | None = None
         self.requires_grad: bool = bool(requires_grad)
         self._name: str | None = name
         self._node: Node | None = None
@@ -117,8 +124,8 @@ class Tensor:
         """A Tensor of ``value`` made by ``node`` (None: a leaf that does not require grad), without the checks of
         ``__init__``: the hot path of every operation."""
         t = Tensor.__new__(Tensor)
-        t.data = value
-        t.grad = None
+        t._value = value
+        t._grad = None
         t._name = None
         t._node = node
         t._hooks = None
@@ -131,15 +138,15 @@ class Tensor:
     # ---- attributes -------------------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._value.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._value.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._value.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -184,13 +191,13 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._value)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=4, threshold=20, prefix="Tensor(")
+        body = np.array2string(self._value, separator=", ", precision=4, threshold=20, prefix="Tensor(")
         extras = []
-        if self.data.dtype != get_default_dtype() and np.issubdtype(self.data.dtype, np.floating):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._value.dtype != get_default_dtype() and np.issubdtype(self._value.dtype, np.floating):
+            extras.append(f"dtype={self._value.dtype}")
         if self.name is not None:
             extras.append(f"name={self.name!r}")
         if self._node is not None:
@@ -204,9 +211,9 @@ class Tensor:
     def __bool__(self) -> bool:
         if recording.tracer is not None:  # ag.compile: a branch on a value cannot be replayed
             recording.refuse("bool(t), a branch on a tensor's value", "use ag.where")
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .all() or .any() on .data")
-        return bool(self.data)
+        if self._value.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .numpy().all() or .numpy().any()")
+        return bool(self._value)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -215,28 +222,31 @@ class Tensor:
         return int(self.item())
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
-        if recording.tracer is not None:  # ag.compile: numpy's work on the values is not recorded
-            recording.refuse("numpy on a tensor, np.asarray(t)", "use ag operations")
-        return self.data if dtype is None else self.data.astype(dtype)
+        """``np.asarray(t)``: the array itself, shared; a copy only where numpy asks for one."""
+        if recording.tracer is not None and self._value.dtype.kind == "f":  # ag.compile: numpy's work is not recorded
+            recording.refuse("numpy on a tensor, np.asarray(t)", "use ag operations")  # (integers enter as indices)
+        if dtype is not None and np.dtype(dtype) != self._value.dtype:
+            return self._value.astype(dtype)
+        return self._value.copy() if copy else self._value
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if recording.tracer is not None:  # ag.compile: a number in Python is not recorded (float(t), int(t) too)
             recording.refuse("t.item(), float(t) or int(t)", "keep the value a Tensor")
-        if self.data.size != 1:
+        if self._value.size != 1:
             raise P.ShapeError(f"item: only one-element tensors can be converted to a Python number, got shape {self.shape}")
-        return self.data.item()
+        return self._value.item()
 
     def numpy(self) -> np.ndarray:
-        """The value as a numpy array (shared, not copied)."""
-        if recording.tracer is not None:  # ag.compile: numpy's work on the values is not recorded
-            recording.refuse("t.numpy()", "use ag operations")
-        return self.data
+        """The values as a numpy array: shared, not copied (writing into it writes into the tensor, untracked)."""
+        if recording.tracer is not None and self._value.dtype.kind == "f":  # ag.compile: numpy's work is not recorded;
+            recording.refuse("t.numpy()", "use ag operations")  # integer labels enter as indices, tracked by memory
+        return self._value
 
     def detach(self) -> Tensor:
         """The same value as a new leaf that does not require grad: the graph stops here. It shares the memory and
         the version counter, so a change in place through either counts for both."""
-        leaf = Tensor._make(self.data, None)
+        leaf = Tensor._make(self._value, None)
         leaf._counter = self._counter
         return leaf
 
@@ -254,7 +264,7 @@ class Tensor:
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (``.grad`` becomes None, as PyTorch's ``set_to_none``)."""
-        self.grad = None
+        self._grad = None
 
     def astype(self, dtype: DTypeLike) -> Tensor:
         """A copy in another dtype; the gradient is cast back on the way down (an integer or boolean copy carries
@@ -294,8 +304,7 @@ class Tensor:
         """Keep this non-leaf node's gradient in ``.grad`` after a backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad: cannot retain the gradient of a tensor that does not require grad")
-        node = self._node
-        if node is not None and not any(isinstance(h, RetainGrad) and h.tensor() is self for h in node._hooks or ()):
+        if self._node is not None and not self._retains_grad():
             self.register_hook(RetainGrad(self))
 
     # ---- operators --------------------------------------------------------------------------------------------
@@ -318,12 +327,12 @@ class Tensor:
         return P.multiply(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if self.data.dtype.kind in "biu":  # integers divide as floats, with PyTorch's dtype (numpy's is float64)
+        if self._value.dtype.kind in "biu":  # integers divide as floats, with PyTorch's dtype (numpy's is float64)
             return _true_divide(self, other)
         return P.divide(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        if self.data.dtype.kind in "biu":
+        if self._value.dtype.kind in "biu":
             return _true_divide(other, self)
         return P.divide(other, self)
 
@@ -331,7 +340,7 @@ class Tensor:
         return P.power(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        if isinstance(base, float) and self.data.dtype.kind in "biu":  # 0.7 ** an integer tensor: floats, as PyTorch
+        if isinstance(base, float) and self._value.dtype.kind in "biu":  # 0.7 ** an integer tensor: floats, as PyTorch
             return P.power(base, self.astype(get_default_dtype()))
         # the base takes our dtype, so that 2 ** float32 and its gradient's log(2) stay float32
         return P.power(np.asarray(base, dtype=self.dtype), self)
@@ -788,8 +797,21 @@ class Tensor:
         """As booleans: nonzero entries are True."""
         return self._converted(np.dtype(np.bool_))
 
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor in ``other``'s dtype."""
+        return self._converted(other.dtype)
+
     def _converted(self, dtype: np.dtype) -> Tensor:
         return self if dtype == self.dtype else self.astype(dtype)
+
+    @property
+    def device(self) -> str:
+        """Where the values live: always "cpu" (numpy), so that ``x.to(y.device)`` runs."""
+        return "cpu"
+
+    def contiguous(self) -> Tensor:
+        """Itself: numpy copies where a layout needs it, so every tensor is as good as contiguous here."""
+        return self
 
     # -- sizes and shapes
     def size(self, dim: int | None = None) -> Any:
@@ -803,11 +825,11 @@ class Tensor:
 
     def numel(self) -> int:
         """The number of entries."""
-        return self.data.size
+        return self._value.size
 
     def dim(self) -> int:
         """The number of axes (``.ndim``)."""
-        return self.data.ndim
+        return self._value.ndim
 
     def view(self, *shape: Any) -> Tensor:
         """PyTorch's name for ``reshape``: ``view(2, -1)`` or ``view((2, -1))``."""
@@ -838,7 +860,43 @@ class Tensor:
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists of numbers; a 0-d tensor gives one number."""
-        return self.data.tolist()
+        return self._value.tolist()
+
+    # -- .data and .grad: Tensors, as PyTorch's
+    @property
+    def data(self) -> Tensor:
+        """The values as a new Tensor that shares this one's memory and records nothing: a leaf that does not
+        require grad. Changes through it are not tracked by the version counter (as in PyTorch: ``.detach()``
+        shares the counter). ``t.data = x`` replaces the values (a Tensor or an array, any shape)."""
+        return Tensor._make(self._value, None)
+
+    @data.setter
+    def data(self, values: Any) -> None:
+        self._value = values._value if isinstance(values, Tensor) else np.asarray(values)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient a backward accumulated here: None before, then a Tensor of this shape and dtype that does
+        not require grad, or a graph after ``backward(create_graph=True)``. Only leaves (and tensors that called
+        ``retain_grad()``) get one: reading it on another tensor warns, as PyTorch does."""
+        if self._grad is None and self._node is not None and not self._retains_grad():
+            warnings.warn(NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(grad).__name__}")
+            if grad.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: {grad.shape}, the tensor's is {self.shape}")
+            if grad.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: {grad.dtype}, the tensor's is {self.dtype}")
+        self._grad = grad
+
+    def _retains_grad(self) -> bool:
+        node = self._node
+        return node is not None and any(isinstance(h, RetainGrad) and h.tensor() is self for h in node._hooks or ())
 
     # -- in place (inplace.py): into the memory under no_grad, a recorded step otherwise; each counts a version
     @property
@@ -936,9 +994,9 @@ class RetainGrad:
 def _plain_index(index: Any) -> Any:
     """Indices may hold Tensors (integer or boolean); numpy wants their arrays."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._value
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._value if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return np.asarray(index)
     return index

@@ -28,7 +28,7 @@ def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
     base = value.base
     for x in inputs:
         counter = getattr(x, "_counter", None)
-        if counter is not None and (x.data is base or x.data.base is base):
+        if counter is not None and (x._value is base or x._value.base is base):
             return counter
     return None
 

@@ -53,7 +53,7 @@ def _ours(x0: np.ndarray, compiled: bool = False) -> Callable[[], list[np.ndarra
     def grads() -> list[np.ndarray]:
         x = ag.Tensor(x0, requires_grad=True)
         chain(x).backward()
-        return [x.grad]
+        return [x.grad.numpy()]
 
     return grads
 

@@ -99,7 +99,7 @@ def run(repeats: int) -> None:
         return torch.autograd.functional.hvp(f_torch, p_t, v_t)
 
     (loss_ag, hv_ag), (loss_t, hv_t) = run_ag(), run_torch()
-    error = max(np.abs(a.data - b.numpy()).max() for a, b in zip(hv_ag, hv_t))
+    error = max(np.abs(a.numpy() - b.numpy()).max() for a, b in zip(hv_ag, hv_t))
     assert abs(loss_ag.item() - loss_t.item()) < 1e-12 and error < 1e-10, f"results differ: max |H v| error {error}"
 
     def run_torch_vhp() -> Any:  # v^T H: the two-sweep route that ag.functional.hvp takes, for reference
@@ -145,7 +145,7 @@ def numpy_hvp(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray, v: li
 def _ours_hvp(params: list[np.ndarray], x: np.ndarray, labels: np.ndarray, v: list[np.ndarray]) -> Callable[[], Any]:
     f = engine_loss(x, labels)
     p_ag, v_ag = tuple(ag.Tensor(p) for p in params), tuple(ag.Tensor(a) for a in v)
-    return lambda: [h.data for h in ag.functional.hvp(f, p_ag, v_ag)[1]]
+    return lambda: [h.numpy() for h in ag.functional.hvp(f, p_ag, v_ag)[1]]
 
 
 def _torch_hvp(

@@ -108,7 +108,8 @@ def ours_step(
 
     def update(params: list[ag.Tensor]) -> None:
         for p in params:
-            p.data -= LR * p.grad
+            value = p.numpy()  # the 0-d array itself, changed in place
+            value -= LR * p.grad.numpy()
             p.grad = None
 
     def wrap(total_loss: Callable[[], Any]) -> Callable[[], Any]:

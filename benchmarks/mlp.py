@@ -107,7 +107,7 @@ def _nn_model(params0: list[np.ndarray]) -> tuple[Any, list[Any]]:
     layers: list[nn.Module] = []
     for W, b in zip(params0[0::2], params0[1::2]):
         linear = nn.Linear(*W.shape)
-        linear.weight.data, linear.bias.data = W.T.copy(), b.copy()
+        linear.weight.numpy()[...], linear.bias.numpy()[...] = W.T, b
         layers += [linear, nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
     return model, list(model.parameters())
@@ -124,9 +124,10 @@ def _sgd_step(
 
     def step() -> list[np.ndarray]:
         loss().backward()
-        grads = [p.grad for p in params]
-        for p in params:
-            p.data -= LR * p.grad
+        grads = [p.grad.numpy() for p in params]
+        for p, g in zip(params, grads):
+            weights = p.numpy()  # the arrays themselves: the update is numpy's work, as in the other contenders
+            weights -= LR * g
             p.grad = None
         return grads
 

@@ -222,7 +222,7 @@ def _float_target(name: str, input: Tensor, target: Tensor | np.ndarray | float)
     if t.shape != input.shape:
         raise ShapeError(f"{name}: target shape {t.shape} differs from input shape {input.shape}; they must be equal")
     if not isinstance(target, Tensor) and t.dtype != input.dtype:
-        t = Tensor(t.data.astype(input.dtype))
+        t = t.astype(input.dtype)
     return t
 
 
@@ -283,7 +283,7 @@ def _class_index(name: str, input: Tensor, target: np.ndarray) -> tuple[np.ndarr
 
 
 def _integer_target(name: str, target: Tensor | np.ndarray) -> np.ndarray:
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target)  # a Tensor's values, shared
     if t.dtype.kind not in "iu":  # signed or unsigned integers (np.issubdtype says the same, at six times the cost)
         raise TypeError(f"{name}: class-index targets need an integer dtype, got {t.dtype}")
     return t
@@ -311,7 +311,7 @@ def cross_entropy(
     axis = 0 if input.ndim == 1 else 1
     classes = input.shape[axis]
     log_p = input.log_softmax(axis)
-    dtype = (target.data if isinstance(target, Tensor) else np.asarray(target)).dtype
+    dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if dtype.kind == "f":
         probs = _float_target("cross_entropy (class-probability target)", input, target)
         if label_smoothing:
@@ -341,7 +341,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor | np.ndarray, reduction: 
     """
     check_reduction("binary_cross_entropy", reduction)
     t = _float_target("binary_cross_entropy", input, target)
-    x = input.data
+    x = input.numpy()
     if x.size and not (x.min() >= 0 and x.max() <= 1):  # written so that NaN fails too, as in PyTorch
         found = "NaN" if np.isnan(x).any() else f"values from {x.min()} to {x.max()}"
         raise ValueError(

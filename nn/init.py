@@ -47,8 +47,8 @@ def _fans(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
-    tensor.data[...] = values  # in place, in the tensor's own dtype
-    return tensor
+    with ag.no_grad():  # a parameter requires grad: changing it in place is an update, not a step of any graph
+        return tensor.copy_(values)  # in place, in the tensor's own dtype
 
 
 def zeros_(tensor: Tensor) -> Tensor:

@@ -52,7 +52,7 @@ class Linear(Module):
         try:
             return F.linear(x, self.weight, self.bias)
         except ShapeError:  # the input is checked only once it failed: a layer's call is the hot path of training
-            shape = np.shape(x.data if isinstance(x, Tensor) else x)
+            shape = np.shape(x)  # a Tensor's shape, or an array's
             if shape and shape[-1] == self.in_features:
                 raise
             where = ag.current_scope() or type(self).__name__

@@ -230,7 +230,7 @@ class Module:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer as numpy arrays, keyed as PyTorch keys them ("0.weight")."""
-        return {key: t.data.copy() for key, t in self._state_tensors().items()}
+        return {key: t.numpy().copy() for key, t in self._state_tensors().items()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values (numpy arrays, Tensors, torch tensors) into the parameters and buffers, keeping their dtypes.
@@ -270,7 +270,7 @@ class Module:
             raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__}:\n  " + "\n  ".join(problems))
         with ag.no_grad():
             for key, value in values.items():
-                own[key].data[...] = value
+                own[key].copy_(value)  # in place, in the target's dtype, as PyTorch's (and counted as a change)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ---------------------------------------------------------------------------------------------

@@ -146,7 +146,7 @@ class Diverged(FloatingPointError):
 
 
 def _finite(model: Module) -> bool:
-    return all(np.isfinite(p.data).all() for p in model.parameters())
+    return all(np.isfinite(p.numpy()).all() for p in model.parameters())
 
 
 def fit(

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+import autograd_core as ag
 from autograd_core import Tensor
 
 
@@ -26,20 +27,23 @@ def clip_grad_norm_(
     params = _with_grads(parameters)
     if not params:
         return Tensor(0.0)
+    grads = [p.grad.numpy() for p in params]
     if norm_type == math.inf:
-        total = max(float(np.max(np.abs(p.grad))) for p in params)
+        total = max(float(np.max(np.abs(g))) for g in grads)
     else:
-        total = float(sum(np.sum(np.abs(p.grad) ** norm_type) for p in params) ** (1.0 / norm_type))
+        total = float(sum(np.sum(np.abs(g) ** norm_type) for g in grads) ** (1.0 / norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}")
     scale = max_norm / (total + 1e-6)
     if scale < 1:
-        for p in params:
-            p.grad = p.grad * scale  # a Python float: float32 gradients stay float32
+        with ag.no_grad():
+            for p in params:
+                p.grad.mul_(scale)  # in place, as PyTorch's; a Python float: float32 gradients stay float32
     return Tensor(total)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
     """Clamp every gradient entry to [-clip_value, clip_value], in place."""
-    for p in _with_grads(parameters):
-        p.grad = np.clip(p.grad, -clip_value, clip_value)
+    with ag.no_grad():
+        for p in _with_grads(parameters):
+            p.grad.clamp_(-clip_value, clip_value)

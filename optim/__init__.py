@@ -1,4 +1,4 @@
-"""optim: optimizers that update Tensors' ``.data`` in place from their ``.grad``, and learning-rate schedules.
+"""optim: optimizers that update Tensors in place (under no_grad) from their ``.grad``, and learning-rate schedules.
 
 >>> opt = optim.Adam(model.parameters(), lr=1e-3)
 >>> opt.zero_grad(); loss.backward(); opt.step()

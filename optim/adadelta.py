@@ -34,11 +34,11 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
-            state["acc_delta"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p.numpy())
+            state["acc_delta"] = np.zeros_like(p.numpy())
         state["step"] += 1
         decayed, work, delta = self._work_arrays(p, 3)
-        g = add_weight_decay(grad, p.data, group["weight_decay"], out=decayed)
+        g = add_weight_decay(grad, p.numpy(), group["weight_decay"], out=decayed)
 
         square_avg, acc_delta = state["square_avg"], state["acc_delta"]
         square_avg *= rho
@@ -56,4 +56,4 @@ class Adadelta(Optimizer):
         work *= 1 - rho
         acc_delta += work
         delta *= group["lr"]
-        p.data -= delta
+        p.sub_(delta)

@@ -40,10 +40,10 @@ class Adagrad(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = np.full_like(p.numpy(), group["initial_accumulator_value"])
         state["step"] += 1
         decayed, work = self._work_arrays(p, 2)
-        g = add_weight_decay(grad, p.data, group["weight_decay"], out=decayed)
+        g = add_weight_decay(grad, p.numpy(), group["weight_decay"], out=decayed)
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         np.multiply(g, g, out=work)
         state["sum"] += work
@@ -51,4 +51,4 @@ class Adagrad(Optimizer):
         work += group["eps"]
         np.divide(g, work, out=work)
         work *= lr
-        p.data -= work
+        p.sub_(work)

@@ -54,18 +54,18 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p.numpy())
+            state["exp_avg_sq"] = np.zeros_like(p.numpy())
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p.numpy())
         state["step"] += 1
         step = state["step"]
         decayed, work = self._work_arrays(p, 2)
         if group["decoupled_weight_decay"]:
-            p.data *= 1 - lr * weight_decay
+            p.mul_(1 - lr * weight_decay)
             g = grad
         else:
-            g = add_weight_decay(grad, p.data, weight_decay, out=decayed)
+            g = add_weight_decay(grad, p.numpy(), weight_decay, out=decayed)
 
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         lerp_(exp_avg, g, 1 - beta1, work)
@@ -83,7 +83,7 @@ class Adam(Optimizer):
         work += group["eps"]
         np.divide(exp_avg, work, out=work)
         work *= step_size
-        p.data -= work
+        p.sub_(work)
 
 
 class AdamW(Adam):

@@ -73,7 +73,7 @@ class Newton(Optimizer):
             for p, g, start in zip(params, grads, starts):
                 if g is None:  # the loss does not depend on p: its gradient and Hessian rows are zero
                     continue
-                gradient[start : start + p.numel()] = g.data.ravel()
+                gradient[start : start + p.numel()] = g.numpy().ravel()
                 if not g.requires_grad:  # g is constant: the loss is linear in p, so its Hessian rows are zero
                     continue
                 unit = np.zeros(p.shape, dtype=p.dtype)
@@ -83,7 +83,7 @@ class Newton(Optimizer):
                     unit.flat[i] = 0
                     for q, h, q_start in zip(params, row, starts):
                         if h is not None:
-                            hessian[start + i, q_start : q_start + q.numel()] = h.data.ravel()
+                            hessian[start + i, q_start : q_start + q.numel()] = h.numpy().ravel()
 
         lrs = np.empty(n, dtype=dtype)
         for (p, group), start in zip(entries, starts):
@@ -98,6 +98,7 @@ class Newton(Optimizer):
                 "(it adds damping * I to the Hessian)"
             ) from None
         direction *= lrs
-        for p, start in zip(params, starts):
-            p.data -= direction[start : start + p.numel()].reshape(p.shape)
+        with ag.no_grad():  # an update in place, not a step of any graph
+            for p, start in zip(params, starts):
+                p.sub_(direction[start : start + p.numel()].reshape(p.shape))
         return loss

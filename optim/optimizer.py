@@ -3,7 +3,9 @@
 An optimizer holds its parameters in ``param_groups``: a list of dicts, each with a ``"params"`` list of Tensors and
 the hyperparameters (``lr``, ...) that apply to them; a hyperparameter a group does not set is taken from
 ``defaults``. ``step()`` visits every parameter that has a gradient and applies the subclass's update rule
-``_update(p, grad, state, group)`` to ``p.data`` in place with numpy: an update is not part of any graph.
+``_update(p, grad, state, group)``: the rule computes with numpy on ``p.numpy()`` and ``grad`` (the array of
+``p.grad``), then changes ``p`` in place (``p.sub_(step)``) under ``no_grad``: an update is not part of any graph,
+and counts as a change of ``p`` (its version), so a backward through a graph that read the old ``p`` raises.
 
 Whatever an update rule must remember between steps (moments, previous gradients, step counts) lives in
 ``state[p]``, a plain dict of numpy arrays and numbers, which is what ``state_dict()`` saves and
@@ -124,7 +126,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.fill(0)
+                    p.grad.zero_()
 
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:
         """Update every parameter that has a ``.grad``; returns the closure's loss (None without a closure).
@@ -133,10 +135,11 @@ class Optimizer:
         """
         loss = self._evaluate(closure) if closure is not None else None
         self._check_grad_shapes()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, p.grad, self.state.setdefault(p, {}), group)
+        with ag.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(p, p.grad.numpy(), self.state.setdefault(p, {}), group)
         return loss
 
     def _check_grad_shapes(self) -> None:
@@ -156,7 +159,7 @@ class Optimizer:
                 index += 1
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
-        """Change ``p.data`` in place from its gradient ``grad``, its ``state`` and its ``group``'s settings."""
+        """Change ``p`` in place from its gradient ``grad`` (an array), its ``state`` and its ``group``'s settings."""
         raise NotImplementedError(f"{type(self).__name__} does not define an update rule (_update)")
 
     def _evaluate(self, closure: Callable[[], Tensor]) -> Tensor:
@@ -171,10 +174,10 @@ class Optimizer:
         return loss
 
     def _work_arrays(self, p: Tensor, count: int) -> list[np.ndarray]:
-        """``count`` scratch arrays shaped like ``p.data``, made on first use and reused by every later step."""
+        """``count`` scratch arrays shaped like ``p``, made on first use and reused by every later step."""
         work = self._work.get(p)
         if work is None or len(work) < count or work[0].shape != p.shape or work[0].dtype != p.dtype:
-            work = self._work[p] = [np.empty_like(p.data) for _ in range(count)]
+            work = self._work[p] = [np.empty_like(p.numpy()) for _ in range(count)]
         return work
 
     # ---- saving and restoring ----------------------------------------------------------------------------------

@@ -37,8 +37,8 @@ class QuickProp(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         if not state:
             state["step"] = 0
-            state["prev_grad"] = np.zeros_like(p.data)
-            state["prev_step"] = np.zeros_like(p.data)
+            state["prev_grad"] = np.zeros_like(p.numpy())
+            state["prev_step"] = np.zeros_like(p.numpy())
         state["step"] += 1
         prev_grad, prev_step = state["prev_grad"], state["prev_step"]
         secant, step, limit = self._work_arrays(p, 3)
@@ -57,6 +57,6 @@ class QuickProp(Optimizer):
         np.negative(limit, out=limit)
         np.maximum(step, limit, out=step, where=defined)
 
-        p.data -= step
+        p.sub_(step)
         np.negative(step, out=prev_step)
         np.copyto(prev_grad, grad)

@@ -42,14 +42,14 @@ class RMSprop(Optimizer):
         alpha = group["alpha"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = np.zeros_like(p.numpy())
             if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = np.zeros_like(p.numpy())
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = np.zeros_like(p.numpy())
         state["step"] += 1
         decayed, work = self._work_arrays(p, 2)
-        g = add_weight_decay(grad, p.data, group["weight_decay"], out=decayed)
+        g = add_weight_decay(grad, p.numpy(), group["weight_decay"], out=decayed)
 
         square_avg = state["square_avg"]
         square_avg *= alpha
@@ -74,4 +74,4 @@ class RMSprop(Optimizer):
             np.multiply(buf, group["lr"], out=work)
         else:
             work *= group["lr"]
-        p.data -= work
+        p.sub_(work)

@@ -64,8 +64,8 @@ class Rprop(Optimizer):
         eta_minus, eta_plus = group["etas"]
         if not state:
             state["step"] = 0
-            state["prev"] = np.zeros_like(p.data)
-            state["step_size"] = np.full_like(p.data, group["lr"])
+            state["prev"] = np.zeros_like(p.numpy())
+            state["step_size"] = np.full_like(p.numpy(), group["lr"])
         state["step"] += 1
         prev, step_size = state["prev"], state["step_size"]
         (work,) = self._work_arrays(p, 1)
@@ -77,7 +77,8 @@ class Rprop(Optimizer):
             # undo the last step, which was sign(prev) * step_size, before the step size shrinks
             np.sign(prev, out=work)
             work *= step_size
-            np.add(p.data, work, out=p.data, where=flipped)
+            np.copyto(work, 0, where=~flipped)  # undone only where the sign flipped
+            p.add_(work)
         np.multiply(step_size, eta_minus, out=step_size, where=flipped)
         np.clip(step_size, *group["step_sizes"], out=step_size)
 
@@ -89,4 +90,4 @@ class Rprop(Optimizer):
             np.copyto(prev, 0, where=flipped)
         np.sign(prev, out=work)
         work *= step_size
-        p.data -= work
+        p.sub_(work)

@@ -44,7 +44,7 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         momentum, dampening = group["momentum"], group["dampening"]
         decayed, work = self._work_arrays(p, 2)
-        g = add_weight_decay(grad, p.data, group["weight_decay"], out=decayed)
+        g = add_weight_decay(grad, p.numpy(), group["weight_decay"], out=decayed)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -60,4 +60,4 @@ class SGD(Optimizer):
             else:
                 g = buf
         np.multiply(g, group["lr"], out=work)
-        p.data -= work
+        p.sub_(work)

@@ -42,7 +42,7 @@ def run_ours(params: list[ag.Tensor], optimizer: Any, steps: int) -> list[list[n
         optimizer.zero_grad()
         ours_loss(params).backward()
         optimizer.step()
-        trajectory.append([p.data.copy() for p in params])
+        trajectory.append([p.numpy().copy() for p in params])
     return trajectory
 
 

@@ -48,7 +48,7 @@ def values_and_grads(fn, x: Tensor, params: list[Tensor]) -> tuple[np.ndarray, l
         p.grad = None
     out = fn(x, *params)
     out.backward()
-    return out.data.copy(), [p.grad.copy() for p in params]
+    return out.numpy().copy(), [p.grad.numpy().copy() for p in params]
 
 
 def test_later_calls_run_the_generated_program_and_agree_with_the_uncompiled_function():
@@ -74,10 +74,10 @@ def test_gradients_agree_with_central_differences():
     _, grads = values_and_grads(compiled, Tensor(x), [W, b])
 
     def f(arrays):
-        return float(many_ops(Tensor(x), Tensor(arrays[0]), Tensor(arrays[1])).data)
+        return float(many_ops(Tensor(x), Tensor(arrays[0]), Tensor(arrays[1])).numpy())
 
     for i, g in enumerate(grads):
-        np.testing.assert_allclose(g, numerical_grad(f, [W.data.copy(), b.data.copy()], i), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(g, numerical_grad(f, [W.numpy().copy(), b.numpy().copy()], i), rtol=1e-6, atol=1e-8)
 
 
 def test_a_compiled_mlp_gives_pytorchs_gradients():
@@ -118,7 +118,7 @@ def test_a_new_signature_records_again():
     for args in [(leaf(3),), (leaf(4),), (leaf(3),)]:
         compiled(*args)
     assert counted.runs == 6  # every signature is kept
-    np.testing.assert_allclose(compiled(x, scale=2.0).data, np.exp(2 * x.data).sum(), rtol=1e-15)
+    np.testing.assert_allclose(compiled(x, scale=2.0).numpy(), np.exp(2 * x.numpy()).sum(), rtol=1e-15)
 
 
 def test_a_parameter_of_a_new_shape_or_requires_grad_records_again():
@@ -128,7 +128,7 @@ def test_a_parameter_of_a_new_shape_or_requires_grad_records_again():
     x = Tensor(rng.standard_normal((4, 2)))
     compiled(x)
     W.data = rng.standard_normal((2, 5))
-    np.testing.assert_allclose(compiled(x).data, (x.data @ W.data).sum(), rtol=1e-14)
+    np.testing.assert_allclose(compiled(x).numpy(), (x.numpy() @ W.numpy()).sum(), rtol=1e-14)
     W.requires_grad_(False)
     assert not compiled(x).requires_grad
     assert counted.runs == 3
@@ -141,9 +141,9 @@ def test_gradients_reach_arguments_parameters_and_the_graph_before_the_call():
         a.grad = W.grad = None
         x = a * 2  # a graph before the call: the compiled node's input is its node
         compiled(x).backward()
-    want_a = 2 * (W.data.T @ (np.cos(W.data @ x.data) * x.data) + np.sin(W.data @ x.data))
+    want_a = 2 * (W.numpy().T @ (np.cos(W.numpy() @ x.numpy()) * x.numpy()) + np.sin(W.numpy() @ x.numpy()))
     np.testing.assert_allclose(a.grad, want_a, rtol=1e-13)
-    np.testing.assert_allclose(W.grad, np.outer(np.cos(W.data @ x.data) * x.data, x.data), rtol=1e-13)
+    np.testing.assert_allclose(W.grad, np.outer(np.cos(W.numpy() @ x.numpy()) * x.numpy(), x.numpy()), rtol=1e-13)
 
 
 def test_gradients_accumulate_and_a_second_backward_needs_retain_graph():
@@ -154,7 +154,7 @@ def test_gradients_accumulate_and_a_second_backward_needs_retain_graph():
     out = compiled(x)
     out.backward(retain_graph=True)
     out.backward()
-    np.testing.assert_allclose(W.grad, 2 * x.data * np.exp(x.data * W.data), rtol=1e-14)
+    np.testing.assert_allclose(W.grad, 2 * x.numpy() * np.exp(x.numpy() * W.numpy()), rtol=1e-14)
     with pytest.raises(RuntimeError, match="retain_graph"):
         out.backward()
 
@@ -164,21 +164,21 @@ def test_hooks_on_parameters_ag_grad_and_an_optimizer_see_an_ordinary_graph():
 
     W = leaf(3, 3)
     seen = []
-    W.register_hook(lambda g: seen.append(g.data.copy()))
+    W.register_hook(lambda g: seen.append(g.numpy().copy()))
     compiled = ag.compile(lambda x: (W @ x).tanh().sum())
     x = Tensor(rng.standard_normal(3))
     compiled(x)
     (gW,) = ag.grad(compiled(x), [W])
     assert W.grad is None and len(seen) == 1
-    np.testing.assert_allclose(gW.data, np.outer(1 - np.tanh(W.data @ x.data) ** 2, x.data), rtol=1e-14)
-    before = W.data.copy()
+    np.testing.assert_allclose(gW.numpy(), np.outer(1 - np.tanh(W.numpy() @ x.numpy()) ** 2, x.numpy()), rtol=1e-14)
+    before = W.numpy().copy()
     optimizer = optim.SGD([W], lr=0.5)
     optimizer.zero_grad()
     compiled(x).backward()
     optimizer.step()
-    np.testing.assert_allclose(W.data, before - 0.5 * gW.data, rtol=1e-14)
+    np.testing.assert_allclose(W.numpy(), before - 0.5 * gW.numpy(), rtol=1e-14)
     assert len(seen) == 2
-    np.testing.assert_allclose(seen[1], gW.data, rtol=1e-14)
+    np.testing.assert_allclose(seen[1], gW.numpy(), rtol=1e-14)
 
 
 def test_a_hook_that_replaces_the_gradient_of_a_parameter_is_honoured():
@@ -188,7 +188,7 @@ def test_a_hook_that_replaces_the_gradient_of_a_parameter_is_honoured():
     x = Tensor(rng.standard_normal(3))
     compiled(x)
     compiled(x).backward()
-    np.testing.assert_allclose(W.grad, 10 * x.data, rtol=1e-15)
+    np.testing.assert_allclose(W.grad, 10 * x.numpy(), rtol=1e-15)
 
 
 def test_create_graph_falls_back_to_the_engines_rules_for_second_derivatives():
@@ -205,10 +205,10 @@ def test_create_graph_falls_back_to_the_engines_rules_for_second_derivatives():
         x.grad = W.grad = None
         (gx * gx).sum().backward()
         if fn is compiled:
-            got = (x.grad.copy(), W.grad.copy())
+            got = (x.grad.numpy().copy(), W.grad.numpy().copy())
     np.testing.assert_allclose(got[0], x.grad, rtol=1e-12)
     np.testing.assert_allclose(got[1], W.grad, rtol=1e-12)
-    np.testing.assert_allclose(ag.functional.hessian(compiled, x).data, ag.functional.hessian(f, x).data, rtol=1e-12)
+    np.testing.assert_allclose(ag.functional.hessian(compiled, x).numpy(), ag.functional.hessian(f, x).numpy(), rtol=1e-12)
 
 
 def test_several_results_each_with_its_own_backward():
@@ -220,8 +220,8 @@ def test_several_results_each_with_its_own_backward():
     loss, logits, same = compiled(x)
     assert same is W  # a result that is an input is that very tensor
     (loss + (logits * logits).sum()).backward()
-    z = x.data @ W.data
-    np.testing.assert_allclose(W.grad, x.data.T @ (1 - np.tanh(z) ** 2 + 2 * z), rtol=1e-13)
+    z = x.numpy() @ W.numpy()
+    np.testing.assert_allclose(W.grad, x.numpy().T @ (1 - np.tanh(z) ** 2 + 2 * z), rtol=1e-13)
     assert counted.runs == 1
 
 
@@ -233,8 +233,8 @@ def test_numpy_arguments_and_integer_indices_are_inputs_never_constants():
         W.grad = None
         out = compiled(x, rows, cols)
         out.backward()
-        z = x @ W.data
-        np.testing.assert_allclose(out.data, np.exp(z[rows, cols]).sum(), rtol=1e-14)
+        z = x @ W.numpy()
+        np.testing.assert_allclose(out.numpy(), np.exp(z[rows, cols]).sum(), rtol=1e-14)
         want = np.zeros_like(z)
         np.add.at(want, (rows, cols), np.exp(z[rows, cols]))
         np.testing.assert_allclose(W.grad, x.T @ want, rtol=1e-13)
@@ -270,7 +270,7 @@ def test_compiled_functions_nest_and_run_as_the_uncompiled_under_detect_anomaly(
         W.grad = None
         outer(x).backward()
     assert inner_runs.runs == 2  # recorded as part of the outer function, twice in its first call
-    np.testing.assert_allclose(W.grad, x.data * np.cos(x.data * W.data) + 2 * x.data * np.cos(2 * x.data * W.data))
+    np.testing.assert_allclose(W.grad, x.numpy() * np.cos(x.numpy() * W.numpy()) + 2 * x.numpy() * np.cos(2 * x.numpy() * W.numpy()))
     with ag.detect_anomaly():
         inner(x)
     assert inner_runs.runs == 3
@@ -329,7 +329,7 @@ def test_a_long_chain_is_one_line_per_step_and_matches_the_engine():
     compiled(x)
     x.grad = None
     compiled(x).backward()
-    got = x.grad.copy()
+    got = x.grad.numpy().copy()
     x.grad = None
     _chain(x, 300).backward()
     np.testing.assert_allclose(got, x.grad, rtol=1e-14)
@@ -360,11 +360,11 @@ def test_tensors_made_inside_from_the_inputs_follow_the_inputs(fn):
         W.grad = None
         got = compiled(x, W)
         got.backward()
-        got_grad = W.grad.copy()
+        got_grad = W.grad.numpy().copy()
         W.grad = None
         want = fn(x, W)
         want.backward()
-        np.testing.assert_allclose(got.data, want.data, rtol=1e-6)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
         np.testing.assert_allclose(got_grad, W.grad, rtol=1e-6)
 
 
@@ -375,5 +375,5 @@ def test_keywords_and_the_shape_of_the_results_are_kept():
     for _ in range(2):
         out = compiled(x, power=3)
         assert isinstance(out, list) and len(out) == 2
-        np.testing.assert_allclose(out[0].data, (x.data * W.data) ** 3, rtol=1e-15)
+        np.testing.assert_allclose(out[0].numpy(), (x.numpy() * W.numpy()) ** 3, rtol=1e-15)
     assert "def forward(x, W" not in compiled.source and "power=3" in compiled.source

@@ -41,8 +41,8 @@ def _train(model: nn.Module, step_loss, batches, seed: int = 1) -> tuple[list[fl
         loss = step_loss(x, y)
         loss.backward()
         optimizer.step()
-        losses.append(float(loss.data))
-        grads.append([p.grad.copy() for p in model.parameters()])
+        losses.append(float(loss.numpy()))
+        grads.append([p.grad.numpy().copy() for p in model.parameters()])
     return losses, grads
 
 
@@ -62,7 +62,7 @@ def test_batchnorm_and_dropout_over_several_steps_as_the_uncompiled_model():
             np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14)
     for key, value in eager.state_dict().items():  # weights, running statistics and the batch count
         np.testing.assert_allclose(compiled.state_dict()[key], value, rtol=1e-13, err_msg=key)
-    assert int(compiled[1].num_batches_tracked.data) == len(batches)
+    assert int(compiled[1].num_batches_tracked.numpy()) == len(batches)
     assert step.source.count("assign(") == 6 and step.source.count("dropout_mask(") == 2
 
 
@@ -71,9 +71,9 @@ def test_dropout_draws_a_new_mask_on_every_call():
     compiled = ag.compile(lambda x: layer(x))
     x = Tensor(np.ones((4, 50)))
     nn.manual_seed(0)
-    got = [compiled(x).data for _ in range(4)]
+    got = [compiled(x).numpy() for _ in range(4)]
     nn.manual_seed(0)
-    want = [layer(x).data for _ in range(4)]
+    want = [layer(x).numpy() for _ in range(4)]
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)  # the same draws as the uncompiled layer, from the same seed
     assert not np.array_equal(got[2], got[3])
@@ -88,9 +88,9 @@ def test_batchnorm_with_cumulative_momentum_counts_every_call():
         x = rng.standard_normal((6, 3))
         compiled(x)
         twin(Tensor(x))
-    np.testing.assert_allclose(bn.running_mean.data, twin.running_mean.data, rtol=1e-14)
-    np.testing.assert_allclose(bn.running_var.data, twin.running_var.data, rtol=1e-14)
-    assert int(bn.num_batches_tracked.data) == 4
+    np.testing.assert_allclose(bn.running_mean.numpy(), twin.running_mean.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(bn.running_var.numpy(), twin.running_var.numpy(), rtol=1e-14)
+    assert int(bn.num_batches_tracked.numpy()) == 4
 
 
 def test_eval_mode_records_anew_and_uses_the_running_statistics():
@@ -107,7 +107,7 @@ def test_eval_mode_records_anew_and_uses_the_running_statistics():
     model.eval()
     x = rng.standard_normal((8, 5))
     for _ in range(2):
-        np.testing.assert_allclose(compiled(x).data, model(Tensor(x)).data, rtol=1e-14)
+        np.testing.assert_allclose(compiled(x).numpy(), model(Tensor(x)).numpy(), rtol=1e-14)
     model.train()
     compiled(rng.standard_normal((8, 5)))
     assert runs == [True, False]  # recorded once per mode; the training recording is used again
@@ -154,11 +154,11 @@ def test_losses_and_layers_compiled_as_uncompiled(loss):
         W.grad = None
         got = compiled(x, t, p)
         got.backward()
-        got_grad = W.grad.copy()
+        got_grad = W.grad.numpy().copy()
         W.grad = None
         want = loss(Tensor(x) @ W, t, p)
         want.backward()
-        np.testing.assert_allclose(got.data, want.data, rtol=1e-13)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-13)
         np.testing.assert_allclose(got_grad, W.grad, rtol=1e-12, atol=1e-14)
 
 
@@ -213,7 +213,7 @@ def test_a_replaced_parameter_or_layer_records_anew():
     compiled(x)
     compiled(x)
     model[2].weight = nn.Parameter(rng.standard_normal((2, 4)))  # a new object: not the tensor recorded
-    np.testing.assert_allclose(compiled(x).data, model(Tensor(x)).sum().data, rtol=1e-14)
+    np.testing.assert_allclose(compiled(x).numpy(), model(Tensor(x)).sum().numpy(), rtol=1e-14)
     model.add_module("1", nn.Sigmoid())  # a new layer
-    np.testing.assert_allclose(compiled(x).data, model(Tensor(x)).sum().data, rtol=1e-14)
+    np.testing.assert_allclose(compiled(x).numpy(), model(Tensor(x)).sum().numpy(), rtol=1e-14)
     assert len(runs) == 3

@@ -36,15 +36,15 @@ def test_constructor_copies_arrays_and_accepts_tensors() -> None:
     a = np.ones(3)
     t = Tensor(a)
     a[0] = 5.0
-    assert t.data[0] == 1.0
-    assert Tensor(t).data is not a and Tensor(t).shape == (3,)
+    assert t.numpy()[0] == 1.0
+    assert Tensor(t).numpy() is not a and Tensor(t).shape == (3,)
 
 
 def test_python_numbers_take_the_tensor_dtype() -> None:
     x = Tensor(np.ones(2, dtype=np.float32))
     assert (x + 2.5).dtype == np.float32 and (2.5 * x).dtype == np.float32 and (x**2.0).dtype == np.float32
     y = Tensor(np.array([3.0]))
-    assert (y * 0.1).data[0] == 3.0 * 0.1  # exact float64 arithmetic, no float32 detour
+    assert (y * 0.1).numpy()[0] == 3.0 * 0.1  # exact float64 arithmetic, no float32 detour
 
 
 def test_requires_grad_on_integer_or_boolean_data_is_a_type_error() -> None:
@@ -79,7 +79,7 @@ def test_comparisons_give_boolean_tensors_without_gradient() -> None:
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     for result in (x < 2, x <= 2, x > 2, x >= 2, x == 2, x != 2, 2 < x):
         assert result.dtype == np.bool_ and not result.requires_grad
-    np.testing.assert_array_equal((x >= 2).data, [False, True, True])
+    np.testing.assert_array_equal((x >= 2).numpy(), [False, True, True])
 
 
 def test_item_len_bool_and_repr() -> None:
@@ -175,7 +175,7 @@ def test_binary_ops_broadcast_like_pytorch(shapes: hnp.BroadcastableShapes, op: 
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, ref = ours_fn(*ours), theirs_fn(*theirs)
     assert out.shape == shapes.result_shape
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12)
     weights = rng.standard_normal(shapes.result_shape)
     out.backward(weights)
     ref.backward(torch.from_numpy(weights))
@@ -197,7 +197,7 @@ def test_reductions_match_pytorch_on_any_axis(x: np.ndarray, data: st.DataObject
         theirs = torch.tensor(x, requires_grad=True)
         out = getattr(ours, name)(axis=axis, keepdims=keepdims)
         ref = getattr(theirs, "amax" if name == "max" else name)(dim=axis, keepdim=keepdims)
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-10, atol=1e-9)
         out.sum().backward()
         ref.sum().backward()
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
@@ -207,5 +207,5 @@ def test_reductions_match_pytorch_on_any_axis(x: np.ndarray, data: st.DataObject
 @given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=6), elements=st.floats(-1e4, 1e4)))
 def test_softmax_is_a_finite_distribution_for_any_finite_input(x: np.ndarray) -> None:
     s = Tensor(x, requires_grad=True).softmax(axis=-1)
-    assert np.isfinite(s.data).all() and (s.data >= 0).all()
-    np.testing.assert_allclose(s.data.sum(axis=-1), 1.0, rtol=1e-12)
+    assert np.isfinite(s.numpy()).all() and (s.numpy() >= 0).all()
+    np.testing.assert_allclose(s.numpy().sum(axis=-1), 1.0, rtol=1e-12)

@@ -44,7 +44,7 @@ def test_diamond_graph_accumulates_every_path() -> None:
     b = x.sin()
     c = a * b + a + x  # a used twice, x used a third time
     c.sum().backward()
-    xv = x.data
+    xv = x.numpy()
     expected = 2 * xv * np.sin(xv) + xv**2 * np.cos(xv) + 2 * xv + 1
     np.testing.assert_allclose(x.grad, expected, rtol=1e-13)
 
@@ -68,27 +68,27 @@ def test_sweep_waits_for_uses_made_long_after_the_node_and_for_a_root_below_anot
     y = v * u
     roots = [y.sum(), v.sum()]
     g = ag.grad(roots, [x])[0]
-    xv = x.data
+    xv = x.numpy()
     s, c = np.sin(xv), np.cos(xv)
     # v = 1.5^5 e^s + k s with k = 1 + 1.5 + ... + 1.5^4; y = v s
     k = sum(1.5**i for i in range(5))
     vv, dv = 1.5**5 * np.exp(s) + k * s, (1.5**5 * np.exp(s) + k) * c
-    np.testing.assert_allclose(g.data, dv * s + vv * c + dv, rtol=1e-13)
+    np.testing.assert_allclose(g.numpy(), dv * s + vv * c + dv, rtol=1e-13)
 
 
 def test_copies_of_tensors_and_models_are_swept_alongside_their_originals() -> None:
     a = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     b, c = copy.deepcopy(a), copy.copy(a)
     (a * b * c * (a + 1).exp()).sum().backward()
-    v = a.data
+    v = a.numpy()
     np.testing.assert_allclose(a.grad, v * v * np.exp(v + 1) * (1 + v), rtol=1e-13)
     np.testing.assert_allclose(b.grad, v * v * np.exp(v + 1), rtol=1e-13)
     layer = nn.Linear(3, 2)
     twin = copy.deepcopy(layer)
     x = Tensor(np.ones((4, 3), dtype=np.float32))
     (layer(x) * twin(x)).sum().backward()
-    np.testing.assert_allclose(layer.weight.grad, (twin(x).data.T @ x.data), rtol=1e-5)
-    np.testing.assert_allclose(twin.weight.grad, (layer(x).data.T @ x.data), rtol=1e-5)
+    np.testing.assert_allclose(layer.weight.grad, (twin(x).numpy().T @ x.numpy()), rtol=1e-5)
+    np.testing.assert_allclose(twin.weight.grad, (layer(x).numpy().T @ x.numpy()), rtol=1e-5)
 
 
 def test_first_gradient_never_aliases_an_adjoint_given_to_another_input_or_the_callers_seed() -> None:
@@ -177,7 +177,7 @@ def test_retain_graph_allows_a_second_sweep_and_gradients_accumulate() -> None:
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad, 2 * (2 * x.data))
+    np.testing.assert_allclose(x.grad, 2 * (2 * x.numpy()))
 
 
 def test_backward_errors() -> None:
@@ -201,7 +201,7 @@ def test_leaves_detach_and_requires_grad_() -> None:
     y = x * 2
     assert x.is_leaf and not y.is_leaf and y.requires_grad
     d = y.detach()
-    assert d.is_leaf and not d.requires_grad and d.data is y.data
+    assert d.is_leaf and not d.requires_grad and d.numpy() is y.numpy()
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad_(False)
     c = Tensor(np.ones(3))
@@ -274,10 +274,10 @@ def test_max_ties_agree_with_pytorch_amax() -> None:
 def test_softmax_family_is_finite_for_huge_logits(scale: float) -> None:
     x = Tensor(np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]]) * scale, requires_grad=True)
     for y in (x.softmax(), x.log_softmax(), x.logsumexp(axis=1)):
-        assert np.isfinite(y.data).all()
+        assert np.isfinite(y.numpy()).all()
         (y * np.arange(y.numel()).reshape(y.shape)).sum().backward()
-        assert np.isfinite(x.grad).all()
-    np.testing.assert_allclose(x.logsumexp(axis=1).data, np.max(x.data, axis=1), rtol=1e-12)
+        assert np.isfinite(x.grad.numpy()).all()
+    np.testing.assert_allclose(x.logsumexp(axis=1).numpy(), np.max(x.numpy(), axis=1), rtol=1e-12)
 
 
 def test_logsumexp_of_all_minus_infinity_is_minus_infinity_not_nan() -> None:
@@ -293,8 +293,8 @@ def test_softmax_family_with_infinite_logits_matches_torch() -> None:
     with np.errstate(invalid="ignore"):
         for ours, theirs in ((Tensor(x).softmax(axis=1), torch.softmax(torch.from_numpy(x), 1)),
                              (Tensor(x).log_softmax(axis=1), torch.log_softmax(torch.from_numpy(x), 1))):
-            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)  # NaN where NaN too
-    assert Tensor(x[:1]).softmax(axis=1).data[0, 0] == 0.0
+            np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)  # NaN where NaN too
+    assert Tensor(x[:1]).softmax(axis=1).numpy()[0, 0] == 0.0
 
 
 @pytest.mark.parametrize("value", [1000.0, -1000.0])
@@ -302,9 +302,9 @@ def test_sigmoid_and_softplus_stay_finite_at_extremes(value: float) -> None:
     for dtype in (np.float32, np.float64):
         x = Tensor(np.array([value]), requires_grad=True, dtype=dtype)
         s, p = x.sigmoid(), x.softplus()
-        assert np.isfinite(s.data).all() and np.isfinite(p.data).all()
+        assert np.isfinite(s.numpy()).all() and np.isfinite(p.numpy()).all()
         (s + p).sum().backward()
-        assert np.isfinite(x.grad).all()
+        assert np.isfinite(x.grad.numpy()).all()
         expected = torch.nn.functional.softplus(torch.tensor([value], dtype=torch.float64)).item()
         assert p.item() == pytest.approx(expected, rel=1e-6)
 
@@ -316,7 +316,7 @@ def test_power_of_zero_has_zero_gradient_not_nan() -> None:
     b = Tensor(np.array([0.0, 2.0]), requires_grad=True)
     e = Tensor(np.array([2.0, 3.0]), requires_grad=True)
     (b**e).sum().backward()
-    assert np.isfinite(e.grad).all() and e.grad[0] == 0.0
+    assert np.isfinite(e.grad.numpy()).all() and e.grad[0] == 0.0
 
 
 # ---- hooks and create_graph, as far as the sweep is concerned ---------------------------------------------------
@@ -329,7 +329,7 @@ def test_create_graph_gives_second_derivatives_through_every_helper_primitive() 
     (g,) = ag.grad(y, x, create_graph=True)
     (h,) = ag.grad(g.sum(), x)
     # d2/dx2 of x0^3 counted twice, x2^3, and every x_i^2
-    np.testing.assert_allclose(h.data, [2 * 6 * 0.5 + 2, 2, 6 * 2.0 + 2], rtol=1e-6)
+    np.testing.assert_allclose(h.numpy(), [2 * 6 * 0.5 + 2, 2, 6 * 2.0 + 2], rtol=1e-6)
     assert g.dtype == np.float64
 
 
@@ -338,4 +338,4 @@ def test_retain_grad_keeps_an_intermediate_gradient() -> None:
     h = x * 3
     h.retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad, 2 * h.data)
+    np.testing.assert_allclose(h.grad, 2 * h.numpy())

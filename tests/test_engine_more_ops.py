@@ -23,7 +23,7 @@ def grads(f: Callable[[Any], Any], data: np.ndarray, f_torch: Callable[[Any], An
     ours, theirs = Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
     f(ours).sum().backward()
     (f_torch or f)(theirs).sum().backward()
-    return ours.grad, theirs.grad.numpy()
+    return ours.grad.numpy(), theirs.grad.numpy()
 
 
 # ---- kinks and ties (docs/kinks.md) -----------------------------------------------------------------------------

@@ -345,7 +345,7 @@ def test_value_and_gradient_match_pytorch(case: Case) -> None:
     ours_in = [Tensor(a, requires_grad=True) for a in arrays]
     theirs_in = [torch.tensor(a, requires_grad=True) for a in arrays]
     ours_out, theirs_out = case.ours(*ours_in), case.theirs(*theirs_in)
-    np.testing.assert_allclose(ours_out.data, theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours_out.numpy(), theirs_out.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert ours_out.dtype == np.float64
 
     weights = rng.standard_normal(ours_out.shape)  # a random adjoint tests the whole vector-Jacobian product
@@ -363,7 +363,7 @@ def test_gradient_matches_finite_differences(case: Case) -> None:
     weights = rng.standard_normal(case.ours(*[Tensor(a) for a in arrays]).shape)
 
     def f(xs: list[np.ndarray]) -> float:
-        return float(np.sum(case.ours(*[Tensor(x) for x in xs]).data * weights))
+        return float(np.sum(case.ours(*[Tensor(x) for x in xs]).numpy() * weights))
 
     tensors = [Tensor(a, requires_grad=True) for a in arrays]
     (case.ours(*tensors) * weights).sum().backward()

@@ -81,7 +81,7 @@ def test_a_node_keeps_the_declared_values_of_the_inputs_that_require_grad() -> N
     assert set((x * y).grad_fn.saved) == {"y"}  # x's rule reads y; y needs no gradient
     assert set((x / y).grad_fn.saved) == {"y"}
     assert set((y / x).grad_fn.saved) == {"x", "y"}  # d(y/x)/dx = -y / x^2: reads both inputs ...
-    assert (y / x).grad_fn.saved["y"] is x.data  # ... the divisor x named y in divide's own rule, -a / b^2
+    assert (y / x).grad_fn.saved["y"] is x.numpy()  # ... the divisor x named y in divide's own rule, -a / b^2
     assert set(x.exp().grad_fn.saved) == {"z"}
     assert set((x + y).grad_fn.saved) == set()
 
@@ -95,27 +95,27 @@ def test_a_primitive_that_declares_nothing_keeps_everything() -> None:
 def test_a_value_no_rule_reads_is_freed_with_its_tensor_and_the_gradient_stays_right() -> None:
     x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
     s = x.sin()
-    value = weakref.ref(s.data)
+    value = weakref.ref(s.numpy())
     y = s * 3.0  # the multiply's rule for s reads only the 3.0
     del s
     assert not alive(value)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad, 3.0 * np.cos(x.data), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, 3.0 * np.cos(x.numpy()), rtol=1e-12)
 
 
 def test_a_value_a_rule_reads_lives_until_backward_frees_the_graph() -> None:
     x = Tensor(np.linspace(-1.0, 1.0, 5), requires_grad=True)
     h = x * 2.0
-    kept = weakref.ref(h.data)
+    kept = weakref.ref(h.numpy())
     e = h.exp()
-    output = weakref.ref(e.data)
+    output = weakref.ref(e.numpy())
     y = e.sin().sum()  # sin reads its input e; exp reads its output e, not its input h
     del h, e
     assert not alive(kept)
     assert alive(output)
     y.backward()
     assert not alive(output)
-    u = 2.0 * x.data
+    u = 2.0 * x.numpy()
     np.testing.assert_allclose(x.grad, np.cos(np.exp(u)) * np.exp(u) * 2.0, rtol=1e-12)
 
 
@@ -123,28 +123,28 @@ def test_a_constant_operand_keeps_the_other_operand_only_when_the_constant_needs
     x = Tensor(np.arange(1.0, 4.0), requires_grad=True)
     c = Tensor(np.array([2.0, -1.0, 0.5]))  # a constant tensor: no gradient wanted
     h = x * 2.0
-    value = weakref.ref(h.data)
+    value = weakref.ref(h.numpy())
     y = h * c
     del h
     assert not alive(value)  # d(hc)/dh = c: h's value is not needed
     w = Tensor(np.array([2.0, -1.0, 0.5]), requires_grad=True)
     h = x * 2.0
-    value = weakref.ref(h.data)
+    value = weakref.ref(h.numpy())
     z = h * w
     del h
     assert alive(value)  # d(hw)/dw = h
     (y.sum() + z.sum()).backward()
-    np.testing.assert_allclose(w.grad, 2.0 * x.data, rtol=1e-12)
-    np.testing.assert_allclose(x.grad, 2.0 * (c.data + w.data), rtol=1e-12)
+    np.testing.assert_allclose(w.grad, 2.0 * x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, 2.0 * (c.numpy() + w.numpy()), rtol=1e-12)
 
 
 def test_second_derivatives_through_values_that_were_not_kept() -> None:
     x = Tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True)
     y = ((x * 2.0).sin() * 3.0).sum()  # the sine's output is not kept; its input 2x is
     (g,) = ag.grad(y, x, create_graph=True)
-    np.testing.assert_allclose(g.data, 6.0 * np.cos(2.0 * x.data), rtol=1e-12)
+    np.testing.assert_allclose(g.numpy(), 6.0 * np.cos(2.0 * x.numpy()), rtol=1e-12)
     (h,) = ag.grad(g.sum(), x)
-    np.testing.assert_allclose(h.data, -12.0 * np.sin(2.0 * x.data), rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), -12.0 * np.sin(2.0 * x.numpy()), rtol=1e-12)
 
 
 def test_the_trace_shows_values_the_graph_did_not_keep() -> None:
@@ -161,5 +161,5 @@ def test_retain_grad_and_names_live_on_the_node_of_an_intermediate_result() -> N
     h.name = "h"
     assert h.grad_fn.name == "h" and h.name == "h"
     (h * h).sum().backward()
-    np.testing.assert_allclose(h.grad, 2.0 * np.exp(x.data), rtol=1e-12)
-    np.testing.assert_allclose(x.grad, 2.0 * np.exp(2.0 * x.data), rtol=1e-12)
+    np.testing.assert_allclose(h.grad, 2.0 * np.exp(x.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, 2.0 * np.exp(2.0 * x.numpy()), rtol=1e-12)

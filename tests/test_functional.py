@@ -51,14 +51,14 @@ def assert_same(a, t):
     else:
         assert isinstance(a, Tensor), f"expected a Tensor, got {type(a).__name__}"
         assert a.shape == tuple(t.shape)
-        np.testing.assert_allclose(a.data, t.numpy(), rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(a.numpy(), t.numpy(), rtol=1e-10, atol=1e-13)
 
 
 def test_vjp():
     assert_same(F.vjp(f_two, ours(A, B), Tensor(V_OUT)), TF.vjp(f_two, theirs(A, B), torch.tensor(V_OUT)))
     assert_same(F.vjp(f_one, Tensor(A), Tensor(V_OUT)), TF.vjp(f_one, torch.tensor(A), torch.tensor(V_OUT)))
     v = (Tensor(RNG.standard_normal(3)), Tensor(0.7))
-    assert_same(F.vjp(f_two_outputs, ours(A, B), v), TF.vjp(f_two_outputs, theirs(A, B), theirs(*[t.data for t in v])))
+    assert_same(F.vjp(f_two_outputs, ours(A, B), v), TF.vjp(f_two_outputs, theirs(A, B), theirs(*[t.numpy() for t in v])))
 
 
 def test_jvp():
@@ -87,7 +87,7 @@ def test_hessian_and_hvp():
 def test_hvp_equals_hessian_times_v():
     h = F.hessian(lambda y: scalar_two(Tensor(A), y), Tensor(B))
     _, hv = F.hvp(lambda y: scalar_two(Tensor(A), y), Tensor(B), Tensor(V_IN[1]))
-    np.testing.assert_allclose(hv.data, h.data @ V_IN[1], rtol=1e-12)
+    np.testing.assert_allclose(hv.numpy(), h.numpy() @ V_IN[1], rtol=1e-12)
 
 
 def test_v_may_be_omitted_only_for_single_entries():
@@ -127,9 +127,9 @@ def test_create_graph_hvp_is_differentiable_again():
     # f = sum(x^4): H v = 12 x^2 v, and d/dx sum(H v) = 24 x v
     x, v = Tensor(B, requires_grad=True), Tensor(V_IN[1])
     _, hv = F.hvp(lambda t: (t**4).sum(), x, v, create_graph=True)
-    np.testing.assert_allclose(hv.data, 12 * B**2 * V_IN[1], rtol=1e-13)
+    np.testing.assert_allclose(hv.numpy(), 12 * B**2 * V_IN[1], rtol=1e-13)
     (d,) = ag.grad(hv.sum(), x)
-    np.testing.assert_allclose(d.data, 24 * B * V_IN[1], rtol=1e-13)
+    np.testing.assert_allclose(d.numpy(), 24 * B * V_IN[1], rtol=1e-13)
 
 
 def test_hessian_needs_a_scalar_function():
@@ -168,5 +168,5 @@ def test_works_inside_no_grad_with_and_without_create_graph():
     with ag.no_grad():
         _, hv = F.hvp(lambda t: (t**4).sum(), x, Tensor(V_IN[1]))
         _, hv_graph = F.hvp(lambda t: (t**4).sum(), x, Tensor(V_IN[1]), create_graph=True)
-    np.testing.assert_allclose(hv.data, 12 * B**2 * V_IN[1], rtol=1e-13)
+    np.testing.assert_allclose(hv.numpy(), 12 * B**2 * V_IN[1], rtol=1e-13)
     assert hv_graph.requires_grad

@@ -150,6 +150,16 @@ def test_random_factories_have_torchs_shapes_and_dtypes(call: Callable[[Any], An
     assert ours.shape == tuple(theirs.shape) and ours.dtype == numpy_dtype(theirs)
 
 
+def test_randperm_is_a_permutation_as_torchs() -> None:
+    ours, theirs = ag.randperm(10), torch.randperm(10)
+    assert ours.shape == tuple(theirs.shape) and ours.dtype == numpy_dtype(theirs)
+    assert sorted(ours.tolist()) == sorted(theirs.tolist()) == list(range(10))
+    ag.manual_seed(2)
+    first = ag.randperm(50).tolist()
+    ag.manual_seed(2)
+    assert ag.randperm(50).tolist() == first != list(range(50))
+
+
 def test_random_draws_follow_their_distributions() -> None:
     ag.manual_seed(0)
     u, z = ag.rand(100_000).numpy(), ag.randn(100_000).numpy()

@@ -75,11 +75,20 @@ def same(ours: Any, theirs: Any) -> None:
         lambda t: t.norm(),
         lambda t: t.pow(2),
         lambda t: t.clamp(0, 1),
+        lambda t: t.contiguous(),
+        lambda t: t.to(t.device),
+        lambda t: t.type_as(t.double()),
+        lambda t: t.t().contiguous().view(-1),
     ],
 )
 def test_method_matches_torch(call: Callable[[Any], Any]) -> None:
     ours, theirs = pair()
     same(call(ours), call(theirs))
+
+
+def test_device_is_the_cpu() -> None:
+    assert ag.ones(2).device == "cpu" == str(torch.ones(2).device)
+    assert ag.ones(2).contiguous() is not None and ag.ones(2).to("cpu").device == "cpu"
 
 
 def test_size_is_a_method_giving_the_shape_and_numel_counts() -> None:
@@ -106,7 +115,7 @@ def test_max_gradient_splits_ties_evenly_where_torch_picks_the_index() -> None:
     """The one documented difference (docs/coming-from-pytorch.md): ties share, as for max() without dim."""
     x = ag.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
     x.max(1).values.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy() if hasattr(x.grad, "numpy") else x.grad, [[0.0, 0.5, 0.5]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5]])
     tx = torch.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
     tx.max().backward()
     np.testing.assert_array_equal(tx.grad.numpy(), [[0.0, 0.5, 0.5]])  # torch's own max() shares too

@@ -19,7 +19,7 @@ def derivatives(f, x: np.ndarray, order: int) -> list[np.ndarray]:
     found = []
     for _ in range(order):
         (y,) = ag.grad(y.sum(), t, create_graph=True)
-        found.append(y.data)
+        found.append(y.numpy())
     return found
 
 
@@ -72,7 +72,7 @@ def test_results_match_torch_and_grad_attributes_stay_untouched():
     ours = ag.grad(((w @ x + b).tanh() ** 2).sum(), [w, b])
     theirs = torch.autograd.grad(((wt @ torch.tensor(x) + bt).tanh() ** 2).sum(), [wt, bt])
     for a, t in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a.data, t.numpy(), rtol=1e-13)
+        np.testing.assert_allclose(a.numpy(), t.numpy(), rtol=1e-13)
         assert not a.requires_grad
     assert w.grad is None and b.grad is None and wt.grad is None
 
@@ -82,7 +82,7 @@ def test_grad_outputs_weight_a_non_scalar_output():
     (x, xt), v = pair(rng.standard_normal(4)), rng.standard_normal(4)
     (ours,) = ag.grad(x.sin() * x, x, grad_outputs=Tensor(v))
     (theirs,) = torch.autograd.grad(xt.sin() * xt, xt, grad_outputs=torch.tensor(v))
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-13)
     with pytest.raises(RuntimeError, match="scalar"):
         ag.grad(x.sin() * x, x)
 
@@ -91,7 +91,7 @@ def test_several_outputs_add_up():
     (x, xt) = pair(np.array([0.3, 1.2]))
     ours = ag.grad([x.exp().sum(), (x * x).sum()], x)[0]
     theirs = torch.autograd.grad([xt.exp().sum(), (xt * xt).sum()], xt)[0]
-    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-13)
 
 
 def test_allow_unused():
@@ -99,19 +99,19 @@ def test_allow_unused():
     with pytest.raises(RuntimeError, match="allow_unused"):
         ag.grad((x * 2).sum(), [x, z])
     gx, gz = ag.grad((x * 2).sum(), [x, z], allow_unused=True)
-    np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 2.0])
     assert gz is None
 
 
 def test_second_sweep_needs_retain_graph():
     x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
     y = (x.exp() * x).sum()
-    first = ag.grad(y, x)[0].data
+    first = ag.grad(y, x)[0].numpy()
     with pytest.raises(RuntimeError, match="retain_graph"):
         ag.grad(y, x)
     y = (x.exp() * x).sum()
     ag.grad(y, x, retain_graph=True)
-    np.testing.assert_array_equal(ag.grad(y, x)[0].data, first)
+    np.testing.assert_array_equal(ag.grad(y, x)[0].numpy(), first)
 
 
 def test_grad_with_respect_to_an_intermediate_leaves_the_rest_of_the_graph_alone():
@@ -119,9 +119,9 @@ def test_grad_with_respect_to_an_intermediate_leaves_the_rest_of_the_graph_alone
     x = Tensor(np.array([0.1, 0.8]), requires_grad=True)
     h = x.exp()
     (gh,) = ag.grad(h.sin().sum(), h)
-    np.testing.assert_allclose(gh.data, np.cos(np.exp(x.data)), rtol=1e-14)
+    np.testing.assert_allclose(gh.numpy(), np.cos(np.exp(x.numpy())), rtol=1e-14)
     (gx,) = ag.grad(h.cos().sum(), x)  # h's own node was not swept, so not freed
-    np.testing.assert_allclose(gx.data, -np.sin(np.exp(x.data)) * np.exp(x.data), rtol=1e-14)
+    np.testing.assert_allclose(gx.numpy(), -np.sin(np.exp(x.numpy())) * np.exp(x.numpy()), rtol=1e-14)
 
 
 def test_inputs_that_depend_on_each_other():
@@ -142,7 +142,7 @@ def test_create_graph_results_are_graphs_and_backward_of_them_accumulates():
     (g,) = ag.grad((x**3).sum(), x, create_graph=True)
     assert g.requires_grad and x.grad is None
     (g * g).sum().backward()  # d/dx sum (3x^2)^2 = 36 x^3
-    np.testing.assert_allclose(x.grad, 36 * x.data**3, rtol=1e-13)
+    np.testing.assert_allclose(x.grad, 36 * x.numpy()**3, rtol=1e-13)
 
 
 def test_newton_step_on_a_quadratic_lands_on_the_minimum():
@@ -153,7 +153,7 @@ def test_newton_step_on_a_quadratic_lands_on_the_minimum():
     w = Tensor(rng.standard_normal(3), requires_grad=True)
     f = 0.5 * (w @ (a @ w)) - bvec @ w
     (g,) = ag.grad(f, w, create_graph=True)
-    hess = np.stack([ag.grad(g[i], w, retain_graph=True)[0].data for i in range(3)])
-    step = w.data - np.linalg.solve(hess, g.data)
+    hess = np.stack([ag.grad(g[i], w, retain_graph=True)[0].numpy() for i in range(3)])
+    step = w.numpy() - np.linalg.solve(hess, g.numpy())
     np.testing.assert_allclose(hess, a, rtol=1e-12)
     np.testing.assert_allclose(step, np.linalg.solve(a, bvec), rtol=1e-10)

@@ -132,9 +132,9 @@ def test_parameters_take_the_default_dtype():
 def test_functional_forms_are_the_layers():
     x = ag.Tensor(rng.standard_normal((3, 4)))
     layer = nn.Linear(4, 2)
-    np.testing.assert_array_equal(F.linear(x, layer.weight, layer.bias).data, layer(x).data)
-    np.testing.assert_array_equal(F.softplus(x).data, nn.Softplus()(x).data)
-    np.testing.assert_allclose(F.log_softmax(x, 1).data, torch.log_softmax(torch.from_numpy(x.data), 1).numpy())
+    np.testing.assert_array_equal(F.linear(x, layer.weight, layer.bias).numpy(), layer(x).numpy())
+    np.testing.assert_array_equal(F.softplus(x).numpy(), nn.Softplus()(x).numpy())
+    np.testing.assert_allclose(F.log_softmax(x, 1).numpy(), torch.log_softmax(torch.from_numpy(x.numpy()), 1).numpy())
 
 
 def test_linear_default_init_follows_torch_bounds():
@@ -142,7 +142,7 @@ def test_linear_default_init_follows_torch_bounds():
     nn.manual_seed(1)
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.numpy(), layer.bias.numpy()
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.99 * bound
     np.testing.assert_allclose(w.std(), bound / math.sqrt(3), rtol=0.01)  # U(-c, c) has std c / sqrt(3)

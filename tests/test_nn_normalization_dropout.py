@@ -33,8 +33,8 @@ def test_batchnorm_training_steps_then_eval_match_torch(shape, momentum):
         x = rng.standard_normal(shape) * (step + 1) + step
         assert_same_as_torch(ours, theirs, x, seed=step)
         for key in ("running_mean", "running_var", "num_batches_tracked"):
-            np.testing.assert_allclose(getattr(ours, key).data, getattr(theirs, key).numpy(), rtol=1e-12, err_msg=key)
-    assert int(ours.num_batches_tracked.data) == 4
+            np.testing.assert_allclose(getattr(ours, key).numpy(), getattr(theirs, key).numpy(), rtol=1e-12, err_msg=key)
+    assert int(ours.num_batches_tracked.numpy()) == 4
     ours.eval()
     theirs.eval()
     assert_same_as_torch(ours, theirs, rng.standard_normal(shape))
@@ -44,9 +44,9 @@ def test_batchnorm_running_variance_is_unbiased_and_batch_statistics_biased():
     bn = nn.BatchNorm1d(2, momentum=1.0)  # momentum 1: the running estimates become this batch's
     x = rng.standard_normal((5, 2))
     out = bn(ag.Tensor(x))
-    np.testing.assert_allclose(bn.running_mean.data, x.mean(0))
-    np.testing.assert_allclose(bn.running_var.data, x.var(0, ddof=1))  # B/(B-1) times the biased variance
-    np.testing.assert_allclose(out.data, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+    np.testing.assert_allclose(bn.running_mean.numpy(), x.mean(0))
+    np.testing.assert_allclose(bn.running_var.numpy(), x.var(0, ddof=1))  # B/(B-1) times the biased variance
+    np.testing.assert_allclose(out.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
 
 
 def test_batchnorm_without_affine_matches_torch():
@@ -69,7 +69,7 @@ def test_batchnorm_batch_of_one_in_training_is_an_error_and_changes_nothing():
     bn = nn.BatchNorm1d(3)
     with pytest.raises(ValueError, match=r"more than 1 value per channel when training, got input of shape \(1, 3\)"):
         bn(ag.Tensor(np.ones((1, 3))))
-    assert int(bn.num_batches_tracked.data) == 0 and np.all(bn.running_var.data == 1)
+    assert int(bn.num_batches_tracked.numpy()) == 0 and np.all(bn.running_var.numpy() == 1)
     bn.eval()
     assert bn(ag.Tensor(np.ones((1, 3)))).shape == (1, 3)  # in eval a single sample is fine
 
@@ -87,28 +87,28 @@ def test_dropout_statistics_and_scaling():
     drop = nn.Dropout(0.3)
     x = ag.Tensor(np.ones((400, 500)), requires_grad=True)
     out = drop(x)
-    kept = out.data != 0
+    kept = out.numpy() != 0
     assert abs(kept.mean() - 0.7) < 0.005  # 200000 Bernoulli(0.7): standard error 0.001
-    np.testing.assert_allclose(out.data[kept], 1 / 0.7)  # inverted dropout: kept units scaled by 1/(1-p)
-    assert abs(out.data.mean() - 1.0) < 0.01  # so the expectation is unchanged
+    np.testing.assert_allclose(out.numpy()[kept], 1 / 0.7)  # inverted dropout: kept units scaled by 1/(1-p)
+    assert abs(out.numpy().mean() - 1.0) < 0.01  # so the expectation is unchanged
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad, out.data)  # the gradient flows through the kept units, scaled alike
+    np.testing.assert_array_equal(x.grad, out.numpy())  # the gradient flows through the kept units, scaled alike
 
 
 def test_dropout_is_the_identity_in_eval_and_for_p_zero_and_zero_for_p_one():
     x = ag.Tensor(rng.standard_normal((3, 4)))
     assert nn.Dropout(0.5).eval()(x) is x
     assert nn.Dropout(0.0)(x) is x
-    np.testing.assert_array_equal(nn.Dropout(1.0)(x).data, np.zeros((3, 4)))
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), np.zeros((3, 4)))
 
 
 def test_dropout_masks_repeat_with_a_seed_and_differ_between_calls():
     drop = nn.Dropout(0.5)
     x = ag.Tensor(np.ones((10, 10)))
     nn.manual_seed(7)
-    first, second = drop(x).data, drop(x).data
+    first, second = drop(x).numpy(), drop(x).numpy()
     nn.manual_seed(7)
-    np.testing.assert_array_equal(drop(x).data, first)
+    np.testing.assert_array_equal(drop(x).numpy(), first)
     assert not np.array_equal(first, second)
 
 

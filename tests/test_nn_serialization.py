@@ -33,7 +33,7 @@ def _trained_mlp() -> nn.MLP:
         nn.CrossEntropyLoss()(model(ag.Tensor(x)), y).backward()
         with ag.no_grad():
             for p in model.parameters():
-                p.data -= 0.1 * p.grad
+                p -= 0.1 * p.grad  # in place, as PyTorch
     return model
 
 
@@ -54,7 +54,7 @@ def test_save_then_load_restores_every_value(tmp_path):
         np.testing.assert_array_equal(loaded, value)
         assert loaded.dtype == value.dtype
     x = ag.Tensor(rng.standard_normal((4, 3)))
-    np.testing.assert_array_equal(fresh.eval()(x).data, model.eval()(x).data)
+    np.testing.assert_array_equal(fresh.eval()(x).numpy(), model.eval()(x).numpy())
 
 
 def test_a_saved_model_loads_into_the_torch_twin_and_gives_the_same_outputs(tmp_path):
@@ -65,7 +65,7 @@ def test_a_saved_model_loads_into_the_torch_twin_and_gives_the_same_outputs(tmp_
     twin.load_state_dict(safetensors.torch.load_file(path))  # strict: every key and shape matches
     assert int(twin[1].num_batches_tracked) == 3
     x = rng.standard_normal((5, 3))
-    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model(ag.Tensor(x)).numpy(), twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
 
 
 def test_float32_models_round_trip_to_torch_in_float32(tmp_path):
@@ -78,7 +78,7 @@ def test_float32_models_round_trip_to_torch_in_float32(tmp_path):
     twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
     twin.load_state_dict(loaded)
     x = rng.standard_normal((5, 3)).astype(np.float32)
-    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(ag.Tensor(x)).numpy(), twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_a_file_saved_by_torch_loads_here(tmp_path):
@@ -88,7 +88,7 @@ def test_a_file_saved_by_torch_loads_here(tmp_path):
     safetensors.torch.save_file(twin.state_dict(), path)
     model = nn.load(nn.MLP([3, 6, 2], activation="tanh", batchnorm=True, dropout=0.1), path).eval()
     x = rng.standard_normal((3, 3))
-    np.testing.assert_allclose(model(ag.Tensor(x)).data, twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model(ag.Tensor(x)).numpy(), twin(torch.from_numpy(x)).detach().numpy(), rtol=1e-12)
 
 
 def test_save_replaces_the_file_whole_and_leaves_no_temporary_files(tmp_path):

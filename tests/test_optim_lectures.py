@@ -76,7 +76,7 @@ def test_rprop_backtrack_follows_the_lectures_pseudo_code(settings: dict[str, An
         optimizer.zero_grad()
         quartic(w).backward()
         optimizer.step()
-        ours.append(w.data.copy())
+        ours.append(w.numpy().copy())
     np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
     # the run did backtrack: some weight moved back after a sign change
     moves = np.diff(np.array(ours), axis=0)
@@ -91,7 +91,7 @@ def test_rprop_backtrack_converges_on_a_separable_function() -> None:
         optimizer.zero_grad()
         (((w - C) ** 2) * np.array([1.0, 5.0, 0.2, 2.0])).sum().backward()
         optimizer.step()
-    np.testing.assert_allclose(w.data, C, atol=1e-4)
+    np.testing.assert_allclose(w.numpy(), C, atol=1e-4)
 
 
 def test_rprop_backtrack_differs_from_pytorchs_rule() -> None:
@@ -103,7 +103,7 @@ def test_rprop_backtrack_differs_from_pytorchs_rule() -> None:
             optimizer.zero_grad()
             quartic(w).backward()
             optimizer.step()
-        runs.append(w.data.copy())
+        runs.append(w.numpy().copy())
     assert not np.allclose(runs[0], runs[1])
 
 
@@ -125,7 +125,7 @@ def _quickprop_run(steps: int, **settings: Any) -> list[np.ndarray]:
         optimizer.zero_grad()
         separable_quadratic(w).backward()
         optimizer.step()
-        trajectory.append(w.data.copy())
+        trajectory.append(w.numpy().copy())
     return trajectory
 
 
@@ -151,12 +151,12 @@ def test_quickprop_takes_a_gradient_step_where_the_curvature_is_not_positive() -
     # f(w) = -w^2 + w^4 / 4 near w = 0.2 has negative curvature: the secant parabola has no minimum
     w = ag.Tensor(np.array([0.2]), requires_grad=True)
     optimizer = optim.QuickProp([w], lr=0.1)
-    points = [w.data.copy()]
+    points = [w.numpy().copy()]
     for _ in range(3):
         optimizer.zero_grad()
         (-(w**2) + w**4 / 4).sum().backward()
         optimizer.step()
-        points.append(w.data.copy())
+        points.append(w.numpy().copy())
     for before, after in zip(points[:-1], points[1:]):
         gradient = -2 * before + before**3
         np.testing.assert_allclose(after, before - 0.1 * gradient, rtol=1e-14)
@@ -185,29 +185,29 @@ def test_newton_reaches_a_convex_quadratics_minimiser_in_one_step() -> None:
     optimizer = optim.Newton([x, Y])
     loss = optimizer.step(lambda: _quadratic(x, Y))
     assert isinstance(loss, ag.Tensor)
-    z = np.concatenate([x.data, Y.data.ravel()])
+    z = np.concatenate([x.numpy(), Y.numpy().ravel()])
     np.testing.assert_allclose(z, np.linalg.solve(SPD, LINEAR), rtol=1e-10, atol=1e-12)
 
 
 def test_newton_holds_frozen_parameters_constant() -> None:
     x, Y = _two_tensors()
     Y.requires_grad_(False)
-    frozen = Y.data.copy()
+    frozen = Y.numpy().copy()
     optim.Newton([x, Y]).step(lambda: _quadratic(x, Y))
-    np.testing.assert_array_equal(Y.data, frozen)
+    np.testing.assert_array_equal(Y.numpy(), frozen)
     # x minimises the quadratic with Y fixed: A_xx x = b_x - A_xy y
     expected = np.linalg.solve(SPD[:2, :2], LINEAR[:2] - SPD[:2, 2:] @ frozen.ravel())
-    np.testing.assert_allclose(x.data, expected, rtol=1e-10)
+    np.testing.assert_allclose(x.numpy(), expected, rtol=1e-10)
 
 
 def test_newton_damping_and_lr_scale_the_step_as_the_formula_says() -> None:
     x, Y = _two_tensors()
-    start = np.concatenate([x.data, Y.data.ravel()])
+    start = np.concatenate([x.numpy(), Y.numpy().ravel()])
     optimizer = optim.Newton([x, Y], lr=0.5, damping=2.0)
     optimizer.step(lambda: _quadratic(x, Y))
     gradient = SPD @ start - LINEAR
     expected = start - 0.5 * np.linalg.solve(SPD + 2.0 * np.eye(6), gradient)
-    np.testing.assert_allclose(np.concatenate([x.data, Y.data.ravel()]), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate([x.numpy(), Y.numpy().ravel()]), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_newton_step_on_a_nonconvex_function_uses_torchs_hessian() -> None:
@@ -215,7 +215,7 @@ def test_newton_step_on_a_nonconvex_function_uses_torchs_hessian() -> None:
         return (lib.tanh(x @ Y) ** 2).sum() + (x**4).sum() + (Y.sin() * x).sum() + (Y**2).sum()
 
     x, Y = _two_tensors()
-    xt, Yt = torch.tensor(x.data), torch.tensor(Y.data)
+    xt, Yt = torch.tensor(x.numpy()), torch.tensor(Y.numpy())
     flat = torch.cat([xt, Yt.reshape(-1)])
 
     def flat_f(z: torch.Tensor) -> torch.Tensor:
@@ -227,7 +227,7 @@ def test_newton_step_on_a_nonconvex_function_uses_torchs_hessian() -> None:
 
     optimizer = optim.Newton([x, Y], damping=0.1)
     optimizer.step(lambda: f(ag, x, Y))
-    np.testing.assert_allclose(np.concatenate([x.data, Y.data.ravel()]), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate([x.numpy(), Y.numpy().ravel()]), expected, rtol=1e-10, atol=1e-12)
 
 
 def test_newton_keeps_float32() -> None:
@@ -235,7 +235,7 @@ def test_newton_keeps_float32() -> None:
     optimizer = optim.Newton([x])
     optimizer.step(lambda: ((x - np.float32(0.5)) ** 2 * np.array([1.0, 4.0], dtype=np.float32)).sum())
     assert x.dtype == np.float32
-    np.testing.assert_allclose(x.data, [0.5, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(x.numpy(), [0.5, 0.5], rtol=1e-6)
 
 
 def test_newton_refuses_a_hessian_too_large_and_names_the_count() -> None:

@@ -81,6 +81,6 @@ def test_step_with_closure_matches_torch_and_returns_the_loss() -> None:
     trajectory = []
     for _ in range(STEPS):
         losses.append(optimizer.step(closure).item())
-        trajectory.append([p.data.copy() for p in params])
+        trajectory.append([p.numpy().copy() for p in params])
     assert_same_trajectory(trajectory, run_torch(lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9), STEPS))
     assert losses[-1] < losses[0]

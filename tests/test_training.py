@@ -81,10 +81,10 @@ def test_fit_records_what_the_explicit_loop_computes() -> None:
     np.testing.assert_allclose(history["loss"], losses, rtol=1e-6)
     np.testing.assert_allclose(history["accuracy"], accs, rtol=1e-12)
     for a, b in zip(model.parameters(), twin.parameters(), strict=True):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     # validation: cross-entropy and accuracy of the final model in eval mode, computed here with numpy
     twin.eval()
-    logits = twin(Tensor(X_val)).data
+    logits = twin(Tensor(X_val)).numpy()
     np.testing.assert_allclose(history["val_loss"][-1], -_log_softmax(logits)[np.arange(len(y_val)), y_val].mean(),
                                rtol=1e-5)  # fmt: skip
     assert history["val_accuracy"][-1] == pytest.approx(np.mean(logits.argmax(axis=1) == y_val), abs=1e-12)
@@ -96,7 +96,7 @@ def test_evaluate_uses_eval_mode_and_restores_the_mode() -> None:
     nn.manual_seed(1)
     model = nn.MLP([2, 8, 2], dropout=0.5)
     model.eval()
-    expected = -_log_softmax(model(Tensor(X_val)).data)[np.arange(len(y_val)), y_val].mean()
+    expected = -_log_softmax(model(Tensor(X_val)).numpy())[np.arange(len(y_val)), y_val].mean()
     model.train()
     result = evaluate(model, nn.CrossEntropyLoss(), val_loader)
     assert result["loss"] == pytest.approx(expected, rel=1e-5)  # no dropout: the same as eval mode by hand
@@ -151,17 +151,17 @@ def test_gradient_clipping_bounds_the_step(float64: None) -> None:
     loader = DataLoader(TensorDataset(X, y), batch_size=64)
     for max_norm in (1e-3, None):
         model = _model()
-        before = [p.data.copy() for p in model.parameters()]
+        before = [p.numpy().copy() for p in model.parameters()]
         loss = nn.CrossEntropyLoss()(model(Tensor(X)), Tensor(y))
         loss.backward()
-        grads = [p.grad.astype(np.float64) for p in model.parameters()]
+        grads = [p.grad.numpy().astype(np.float64) for p in model.parameters()]
         norm = math.sqrt(sum(np.sum(g * g) for g in grads))
         model.zero_grad()
         fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=1.0), loader, 1, clip_grad_norm=max_norm,
             progress=False)  # fmt: skip
         scale = 1.0 if max_norm is None else min(1.0, max_norm / (norm + 1e-6))  # PyTorch's clip_grad_norm_
         for b, p, g in zip(before, model.parameters(), grads, strict=True):
-            np.testing.assert_allclose(b - p.data, scale * g, rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(b - p.numpy(), scale * g, rtol=1e-9, atol=1e-15)
     assert norm > 1e-2  # so the clipped run really was clipped
 
 

@@ -59,8 +59,8 @@ def test_backward_and_grad_to_second_order_match_the_closed_forms():
     x = Tensor(X, requires_grad=True)
     (g1,) = ag.grad(softsign(x).sum(), x, create_graph=True)
     (g2,) = ag.grad(g1.sum(), x)
-    np.testing.assert_allclose(g1.data, first, rtol=1e-14)
-    np.testing.assert_allclose(g2.data, second, rtol=1e-14)
+    np.testing.assert_allclose(g1.numpy(), first, rtol=1e-14)
+    np.testing.assert_allclose(g2.numpy(), second, rtol=1e-14)
 
 
 def test_two_broadcast_inputs_match_pytorch_to_second_order():
@@ -70,18 +70,18 @@ def test_two_broadcast_inputs_match_pytorch_to_second_order():
     gx, gy = ag.grad((hypot(x, y) ** 3).sum(), (x, y), create_graph=True)
     gxt, gyt = torch.autograd.grad((torch.hypot(xt, yt) ** 3).sum(), (xt, yt), create_graph=True)
     assert gy.shape == (3,)
-    np.testing.assert_allclose(gx.data, gxt.detach().numpy(), rtol=1e-13)
-    np.testing.assert_allclose(gy.data, gyt.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gx.numpy(), gxt.detach().numpy(), rtol=1e-13)
+    np.testing.assert_allclose(gy.numpy(), gyt.detach().numpy(), rtol=1e-13)
     hx, hy = ag.grad((gx * gx).sum() + gy.sum(), (x, y))
     hxt, hyt = torch.autograd.grad((gxt * gxt).sum() + gyt.sum(), (xt, yt))
-    np.testing.assert_allclose(hx.data, hxt.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(hy.data, hyt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(hx.numpy(), hxt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(hy.numpy(), hyt.numpy(), rtol=1e-12)
 
 
 def test_hooks_see_and_replace_the_gradient_at_a_user_node():
     x, seen = Tensor(X, requires_grad=True), []
     y = softsign(x)
-    y.register_hook(lambda g: (seen.append(g.data.copy()), g * 10)[1])
+    y.register_hook(lambda g: (seen.append(g.numpy().copy()), g * 10)[1])
     (y * 3).sum().backward()
     np.testing.assert_array_equal(seen[0], np.full(3, 3.0))
     np.testing.assert_allclose(x.grad, 30 * softsign_derivatives(X)[0], rtol=1e-14)
@@ -136,7 +136,7 @@ def test_a_rule_that_returns_a_numpy_array_under_create_graph_is_stopped_too():
     by_array = ag.Primitive("by_array", ag.ELEMENTWISE, np.sin, lambda g, z, x: np.asarray(g) * np.cos(np.asarray(x)))
     x = Tensor(X, requires_grad=True)
     (first,) = ag.grad(by_array(x).sum(), x)
-    np.testing.assert_allclose(first.data, np.cos(X), rtol=1e-15)
+    np.testing.assert_allclose(first.numpy(), np.cos(X), rtol=1e-15)
     with pytest.raises(TypeError, match=r"by_array: the vjp rule of input 0 \(x0\) computes with numpy \(it returned a "
                                         r"numpy.ndarray, not a Tensor\)"):  # fmt: skip
         ag.grad(by_array(x).sum(), x, create_graph=True)
@@ -146,7 +146,7 @@ def test_a_primitive_without_saves_keeps_every_input_and_the_output():
     x, y = Tensor(X, requires_grad=True), Tensor(np.array([1.0, 2.0, 0.5]))
     node = hypot(x, y).grad_fn
     assert set(node.saved) == {"x0", "x1", "z"}
-    np.testing.assert_array_equal(node.saved["z"], np.hypot(X, y.data))
+    np.testing.assert_array_equal(node.saved["z"], np.hypot(X, y.numpy()))
 
 
 def test_a_definition_is_checked_where_it_is_written():

@@ -341,7 +341,7 @@ def test_tensor_graph_trace_shows_shapes_summaries_parameters_and_true_adjoints(
     assert rows["z6"]["step"] == "z6 = sum(z5, axis=1)"
     assert rows["z1"]["value"].startswith("mean ")
     mean, lo, hi = (float(v) for v in re.findall(r"-?\d\S*", rows["z1"]["value"].replace(",", "")))
-    z1 = W.data @ x
+    z1 = W.numpy() @ x
     assert (mean, lo, hi) == pytest.approx((z1.mean(), z1.min(), z1.max()), rel=1e-9)
     steps = [n for n in ag.topological_order([y]) if n.op is not None]
     engine = ag.grad(y, [W, b, *steps], retain_graph=True)
@@ -353,14 +353,14 @@ def test_tensor_graph_trace_shows_shapes_summaries_parameters_and_true_adjoints(
     header = next(k for k in rows["W"] if k.startswith("adjoint"))
     for name, g in zip(names, engine):
         shown = tuple(float(v) for v in re.findall(r"-?\d[^\s,]*", rows[name][header]))
-        assert shown == pytest.approx(summary(g.data), rel=1e-9, abs=1e-12), name
+        assert shown == pytest.approx(summary(g.numpy()), rel=1e-9, abs=1e-12), name
 
     def loss(w_flat: np.ndarray) -> float:
-        h = (w_flat.reshape(3, 4) @ x).T + b.data
+        h = (w_flat.reshape(3, 4) @ x).T + b.numpy()
         return float((h[0:2] ** 2).sum(axis=1).mean())
 
-    fd = central_difference(loss, W.data.copy())
-    assert summary(fd) == pytest.approx(summary(engine[0].data), rel=1e-5)
+    fd = central_difference(loss, W.numpy().copy())
+    assert summary(fd) == pytest.approx(summary(engine[0].numpy()), rel=1e-5)
 
 
 def test_non_scalar_outputs_need_a_seed_for_adjoints():

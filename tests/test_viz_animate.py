@@ -139,7 +139,7 @@ def test_tensor_graph_with_modules_and_a_seed():
     assert len(animation) == 2 * 2 + 3
     (gradient,) = svg_node_texts(animation[-1].svg, "current").values()
     shown = [float(v) for v in re.findall(r"-?\d[^\s,]*", next(line for line in gradient if "adjoint" in line))]
-    engine = ag.grad(h, [W], grad_outputs=[Tensor(seed)], retain_graph=True)[0].data
+    engine = ag.grad(h, [W], grad_outputs=[Tensor(seed)], retain_graph=True)[0].numpy()
     assert shown == pytest.approx([engine.mean(), engine.min(), engine.max()], rel=1e-3)
     assert 'label=layer' in animation[0].source  # the module's box
     with pytest.raises(ValueError, match=r"shape \(2,\)"):

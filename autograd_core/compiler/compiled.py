@@ -42,7 +42,7 @@ _programs_made = itertools.count(1)  # numbers the generated files that tracebac
 def _describe(x: Any) -> Any:
     """An argument's part of the signature."""
     if isinstance(x, Tensor):
-        return x.data.shape, x.data.dtype, x.requires_grad
+        return x._value.shape, x._value.dtype, x.requires_grad
     if isinstance(x, np.ndarray):
         return "array", x.shape, x.dtype
     return "value", type(x), x
@@ -128,8 +128,8 @@ class CompiledResult(Tensor):
         grads = call.compiled.backward(backward.output, _seed(self, grad, False, "backward"), call.saved)
         for (i, _), g, owned in zip(backward.gradients, grads, backward.owned):
             leaf = node.inputs[i]  # type: ignore[index]
-            if owned and leaf.grad is None and type(g) is np.ndarray and g.base is None and g.dtype == leaf.dtype:
-                leaf.grad = g  # a new array that nothing else holds: it can be the gradient itself
+            if owned and leaf._grad is None and type(g) is np.ndarray and g.base is None and g.dtype == leaf.dtype:
+                leaf._grad = Tensor._make(g, None)  # a new array that nothing else holds: it can be the gradient
             else:
                 _accumulate(leaf, g)
         if not retain_graph:
@@ -156,7 +156,7 @@ def _as_input(x: Tensor | np.ndarray) -> Tensor:
 def _result(value: Any, node: Node) -> CompiledResult:
     """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
     t = Tensor.__new__(CompiledResult)
-    t.data, t.grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
+    t._value, t._grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
     t._counter = versions.ZERO[:]  # its version counter
     return t
 
@@ -168,7 +168,7 @@ class Compiled:
         self.program = program
         self.generated = generated
         self.leaves = recording.leaves
-        self.leaf_state = [(t.data.shape, t.data.dtype, t.requires_grad) for t in self.leaves]
+        self.leaf_state = [(t._value.shape, t._value.dtype, t.requires_grad) for t in self.leaves]
         self.guards = recording.guards
         self.shape = type(recording.results) if isinstance(recording.results, (tuple, list)) else None
         position = {v: i for i, v in enumerate(program.inputs)}
@@ -197,7 +197,7 @@ class Compiled:
             if not unchanged(getattr(owner, name), value):
                 return False
         for t, (shape, dtype, requires_grad) in zip(self.leaves, self.leaf_state):
-            if t.data.shape != shape or t.data.dtype != dtype or t.requires_grad != requires_grad:
+            if t._value.shape != shape or t._value.dtype != dtype or t.requires_grad != requires_grad:
                 return False
         return True
 
@@ -209,7 +209,7 @@ class Compiled:
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         given = (*args, *kwargs.values()) if kwargs else args
         inputs = [_as_input(x) for x in given if isinstance(x, (Tensor, np.ndarray))] + self.leaves
-        arrays = [x.data for x in inputs]
+        arrays = [x._value for x in inputs]
         outputs, saved = self.generated.forward(*arrays, self.generated.forward_constants)
         call = Call(self, outputs, saved)
         node_inputs, values = (*inputs, call), (*arrays, call)

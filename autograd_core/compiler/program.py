@@ -133,7 +133,7 @@ def _resolved(p: Any, env: dict[Value, Any]) -> Any:
     """A parameter with its Values replaced by arrays again."""
     if isinstance(p, Value):
         x = env[p] if p.kind != CONSTANT else p.source
-        return x.data if isinstance(x, Tensor) else x
+        return x._value if isinstance(x, Tensor) else x
     if isinstance(p, (tuple, list)):
         return type(p)(_resolved(q, env) for q in p)
     return p

@@ -49,7 +49,7 @@ class Value:
         self.source = source
         self.tensor = tensor
         self.label = label
-        data = tensor.data if tensor is not None else source
+        data = tensor._value if tensor is not None else source
         self.shape: tuple[int, ...] = np.shape(data) if isinstance(data, np.ndarray) else ()
         self.dtype = data.dtype if isinstance(data, np.ndarray) else None
 
@@ -167,7 +167,7 @@ class Tracer:
             if found is not None:
                 return found
         if not t.requires_grad:  # t.detach(), or a tensor sharing a value's memory
-            found = self._in_memory(t.data)
+            found = self._in_memory(t._value)
             if found is not None:
                 return found
         return self.leaf(t)
@@ -197,8 +197,8 @@ class Tracer:
         value.scope = current_scope()
         self.inputs.append(value)
         self._unindexed.append(value)
-        grad_before = None if t.grad is None else np.array(t.grad, copy=True)
-        self._before.append((t, t.data, t.data.copy(), grad_before))
+        grad_before = None if t._grad is None else np.array(t._grad._value, copy=True)
+        self._before.append((t, t._value, t._value.copy(), grad_before))
         return value
 
     def argument(self, t: Tensor, label: str) -> Value:
@@ -231,7 +231,7 @@ class Tracer:
     def _in_memory(self, array: np.ndarray) -> Value | None:
         """The value whose array is ``array``'s memory (read the same way), if any."""
         for value in self._unindexed:
-            self._by_memory[_memory(value.tensor.data)] = value
+            self._by_memory[_memory(value.tensor._value)] = value
         self._unindexed.clear()
         return self._by_memory.get(_memory(array))
 
@@ -266,13 +266,14 @@ class Tracer:
         operands_of_others = {v for s in self.steps if s.op not in pure for v in s.operands}
         leaves = [v for v in self.inputs if v.kind == LEAF]
         for (t, array, data, grad_before), value in zip(self._before, leaves):
-            if grad_before is not None and not _same(t.grad, grad_before) or grad_before is None and t.grad is not None:
+            grad = None if t._grad is None else t._grad._value
+            if grad_before is not None and (grad is None or not _same(grad, grad_before)) or grad_before is None and grad is not None:
                 raise CompileError(
                     f"ag.compile: the compiled function changed the .grad of a tensor of shape {t.shape} (a backward() "
                     "inside it?); its gradients are computed with numpy, outside the recording. Return the loss and "
                     "call .backward() on the compiled function's result instead"
                 )
-            if value not in operands_of_others and (t.data is not array or not _same(t.data, data)):
+            if value not in operands_of_others and (t._value is not array or not _same(t._value, data)):
                 raise CompileError(
                     f"ag.compile: the compiled function changed the values of a tensor of shape {t.shape} that it "
                     "reads (a parameter or buffer) outside any operation (t.data[...] = ..., t.data = ...): the "

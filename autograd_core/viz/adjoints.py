@@ -51,8 +51,8 @@ def seed_for(root: Tensor, grad: Any, what: str) -> np.ndarray:
                 f"{what}: adjoints need a one-element output or a grad= of its shape; this output has shape "
                 f"{root.shape}"
             )
-        return np.ones_like(root.data)
-    seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+        return np.ones_like(root._value)
+    seed = np.asarray(grad._value if isinstance(grad, Tensor) else grad, dtype=root.dtype)
     if seed.shape != root.shape:
         raise ValueError(f"{what}: grad has shape {seed.shape} but the output has shape {root.shape}")
     return seed

@@ -109,7 +109,7 @@ class Numbering:
         self.value: dict[GraphNode, np.ndarray] = {}
         for node in self.order:
             if node.op is None:
-                self.value[node] = node.data
+                self.value[node] = node._value
             else:
                 self.value[node] = np.asarray(node.op.forward(*self.input_values(node), **node.params))
 
@@ -151,11 +151,11 @@ class Numbering:
     def _value_of(self, x: Any) -> Any:
         if is_node(x):
             return self.value[x]
-        return x.data if isinstance(x, Tensor) else x
+        return x._value if isinstance(x, Tensor) else x
 
     def _new_constant(self, x: Any, taken: set[str]) -> Constant:
         tensor = x if isinstance(x, Tensor) else None
-        value = x.data if tensor is not None else np.asarray(x)
+        value = x._value if tensor is not None else np.asarray(x)
         if tensor is not None and tensor in self.name:
             return Constant(value, self.name[tensor], False, tensor)
         if value.size == 1:
