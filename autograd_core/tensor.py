@@ -818,10 +818,10 @@ class Tensor:
         """The shape as a tuple, or the length of axis ``dim`` (PyTorch's ``size()``; numpy's count is ``numel()``)."""
         if dim is None:
             return self.shape
-        if not -max(self.ndim, 1) <= dim < max(self.ndim, 1):
+        if not -self.ndim <= dim < self.ndim:
             raise IndexError(f"size: dim {dim} out of range for a tensor of shape {self.shape} "
-                             f"(expected -{max(self.ndim, 1)} .. {max(self.ndim, 1) - 1})")  # fmt: skip
-        return self.shape[dim] if self.ndim else 1
+                             f"(expected -{self.ndim} .. {self.ndim - 1})")  # fmt: skip
+        return self.shape[dim]
 
     def numel(self) -> int:
         """The number of entries."""

@@ -125,6 +125,7 @@ def test_max_gradient_splits_ties_evenly_where_torch_picks_the_index() -> None:
     ("call", "error"),
     [
         (lambda t: t.size(2), IndexError),
+        (lambda t: t.sum().size(0), IndexError),
         (lambda t: t.view(5, 3), RuntimeError),
         (lambda t: t.reshape(5, 3), RuntimeError),
         (lambda t: t.unsqueeze(0).t(), RuntimeError),
