@@ -107,7 +107,7 @@ def _nn_model(params0: list[np.ndarray]) -> tuple[Any, list[Any]]:
     layers: list[nn.Module] = []
     for W, b in zip(params0[0::2], params0[1::2]):
         linear = nn.Linear(*W.shape)
-        linear.weight.numpy()[...], linear.bias.numpy()[...] = W.T, b
+        linear.weight.data, linear.bias.data = W.T.copy(), b.copy()  # the given dtype (float64 for the check)
         layers += [linear, nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
     return model, list(model.parameters())
