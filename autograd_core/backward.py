@@ -138,9 +138,10 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
-        for position, counter, version in node.versions:  # no value the rules read changed in place since recorded
-            if counter[0] != version:
-                versions.stale(node, position, counter, version)
+        for i in node.watched:  # no value the rules read was changed in place after the node was made (versions.py)
+            x = node.inputs[i] if i >= 0 else node
+            if isinstance(x, _GRAPH_NODE) and x._counter[1] > node._number:
+                versions.stale(node, i, x._counter)
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False
         for i in node.grad_inputs:
@@ -162,8 +163,8 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
 def _as_tensors(node: Node) -> tuple[Tensor, list[Any]]:
     """The step's output and inputs as its rules see them under ``create_graph``: Tensors on the graph (the kept
     arrays on their nodes), so that the rules record the gradient's own graph; constants as they are."""
-    args = [Tensor._make(a, x) if isinstance(x, Node) else x for x, a in zip(node.inputs, node.args)]
-    return Tensor._make(node.z, node), args
+    args = [Tensor._make(a, x, x._counter) if isinstance(x, Node) else x for x, a in zip(node.inputs, node.args)]
+    return Tensor._make(node.z, node, node._counter), args
 
 
 def _unbroadcast_to(gx: Any, x: GraphNode, node: Node, i: int) -> Any:
@@ -249,7 +250,7 @@ def _accumulate(leaf: Tensor, g: Any) -> None:
         leaf._grad = Tensor._make(np.array(g, dtype=leaf.dtype), None)
     else:
         grad._value += g
-        grad._counter[0] += 1  # a change in place, as any other
+        versions.bump(grad._counter)  # a change in place, as any other
 
 
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:

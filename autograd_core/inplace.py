@@ -46,7 +46,8 @@ def recorded(tensor: Any, operands: tuple[Any, ...]) -> bool:
         node = tensor._node
         if node is None:
             raise RuntimeError(LEAF)
-        if any(getattr(x, "_counter", None) is tensor._counter and x._node is None for x in node.inputs or ()):
+        # a leaf Tensor among the inputs (a Tensor with no _node; steps and constants have none) sharing the memory
+        if any(getattr(x, "_node", False) is None and x._counter is tensor._counter for x in node.inputs or ()):
             raise RuntimeError(VIEW_OF_LEAF)
         return True
     return any(getattr(x, "requires_grad", False) for x in operands)
@@ -82,13 +83,13 @@ def rebase(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     do, because the tensor's counter moves on first. The tensor then holds the new array, with a counter of its
     own (continuing the count), so that later changes of it do not count against the old value.
     """
-    tensor._counter[0] += 1  # before the new node notes the old value, so that its note is current
+    versions.bump(tensor._counter)  # first: the node that reads the old value now is made after the change
     new = compute()
     _fits(name, tensor, new.shape)
     _holds(name, tensor, new.dtype)
     if new.dtype != tensor.dtype:
         new = new.astype(tensor.dtype)
-    versions.carry_over(new, tensor._counter[0])
+    new._counter[0] = tensor._counter[0]  # the new counter goes on with the count (PyTorch's _version)
     tensor._value, tensor._node, tensor._counter = new._value, new._node, new._counter
     tensor.requires_grad = new.requires_grad
     return tensor
@@ -106,7 +107,7 @@ def write(name: str, tensor: Any, values: Any, computed: bool = True) -> Any:
         np.copyto(tensor._value, values, casting="unsafe")
     except ValueError as err:  # a read-only array: a broadcast view, or numpy's
         raise RuntimeError(f"{name}: cannot write into this tensor's memory ({err})") from None
-    tensor._counter[0] += 1
+    versions.bump(tensor._counter)
     return tensor
 
 
@@ -139,7 +140,7 @@ def arithmetic(name: str, tensor: Any, ufunc: np.ufunc, compute: Callable[[], An
         _fits(name, tensor, result.shape)
         _holds(name, tensor, result.dtype)
         raise
-    tensor._counter[0] += 1
+    versions.bump(tensor._counter)
     return tensor
 
 
@@ -150,4 +151,4 @@ def setitem(tensor: Any, index: Any, value: Any, assign: Callable[..., Any]) -> 
         rebase("setitem", tensor, lambda: assign(tensor, value, index=index))
         return
     tensor._value[index] = getattr(value, "_value", value)
-    tensor._counter[0] += 1
+    versions.bump(tensor._counter)

@@ -21,8 +21,9 @@ The node interface, read-only for everyone but the sweep:
     saved     the values kept for the rules, by name ({"x": ..., "z": ...}); empty for a node that keeps nothing
     grad_inputs  the positions of the inputs the sweep sends an adjoint to: those that required grad when the
               step was recorded and have a rule
-    versions  for each kept value that a Tensor held: (its input position, or -1 for the output; the Tensor's
-              version counter; its version then), checked before the rules run (versions.py)
+    watched   the positions of the inputs whose values the rules read, and -1 if they read the output: the
+              sweep checks that none of them was changed in place after the node was made (versions.py)
+    _counter  the version counter of the Tensor the node made, which the nodes that read it check
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ class Node:
     """
 
     __slots__ = ("op", "inputs", "grad_inputs", "args", "z", "params", "shape", "dtype", "name", "scope", "_hooks",
-                 "origin", "_number", "versions")  # fmt: skip
+                 "origin", "_number", "watched", "_counter")  # fmt: skip
     requires_grad = True  # every node lies on a path from an input that requires grad
 
     def __init__(self, op: Any, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], args: tuple[Any, ...],
-                 z: Any, params: dict[str, Any], value: Any, versions: tuple[Any, ...]) -> None:  # fmt: skip
+                 z: Any, params: dict[str, Any], value: Any, watched: tuple[int, ...], counter: Any) -> None:  # fmt: skip
         self.op = op
         self.inputs: tuple[Any, ...] | None = inputs
         self.grad_inputs = grad_inputs
@@ -62,7 +63,8 @@ class Node:
         self._hooks: list[Any] | None = None  # register_hook's functions, called on the node's complete adjoint
         self.origin: tuple[int, str] | None = None  # (trace step, user's line), recorded under detect_anomaly
         self._number = next_number()
-        self.versions = versions  # the output's entry is added by the primitive once the output Tensor exists
+        self.watched = watched
+        self._counter = counter
 
     @property
     def saved(self) -> dict[str, Any]:

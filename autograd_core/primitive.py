@@ -85,17 +85,17 @@ class Primitive:
         """What a node keeps, for ``key`` = (number of inputs, *positions of the inputs that require grad): whether
         it keeps the output; which inputs it drops (no rule that will be called reads them); the inputs the sweep
         will call rules for (an input without a rule, a condition or an index, never gets an adjoint); and the
-        inputs whose values (not just shape or dtype) a rule reads, watched for changes in place (versions.py).
-        Worked out once per key from ``saves``."""
+        positions whose values (not just shape or dtype) a rule reads, -1 for the output, watched for changes in
+        place (versions.py). Worked out once per key from ``saves``."""
         n, swept = key[0], tuple(i for i in key[1:] if i not in self._ruleless)
         if self.saves is None:
-            found = (True, (), swept, tuple(range(n)))
+            found = (True, (), swept, (*range(n), -1))
         else:
             names = self.input_names(n)
             reads = [word for i in swept for word in self.saves[names[i]].split()]
             read = {word.split(".")[0] for word in reads}  # "x.shape" keeps x, but reads no value of it
-            found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read), swept,
-                     tuple(i for i, name in enumerate(names) if name in reads))  # fmt: skip
+            watched = tuple(i for i, name in enumerate(names) if name in reads) + ((-1,) if "z" in reads else ())
+            found = ("z" in read, tuple(i for i, name in enumerate(names) if name not in read), swept, watched)
         self._kept[key] = found
         return found
 
@@ -125,14 +125,12 @@ class Primitive:
         if value.dtype is _FLOAT64 and getattr(values[0], "dtype", None) is not _FLOAT64 and _widened(values) \
                 and "dtype" not in params:  # PyTorch's promotion, not numpy's (float64 work skips it at the first test)
             value = value.astype(promoted(values))
+        # the output's version counter (versions.py): a view of an input's memory shares that input's
+        counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH[:]
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            node = self._record(inputs, grad_inputs, values, value, params)
-        out = Tensor._make(value, node)
-        if value.base is not None:  # a view of an input's memory: one version counter for both (versions.py)
-            out._counter = versions.shared_with(value, inputs) or out._counter
-        if node is not None and node.z is not None:
-            node.versions += ((-1, out._counter, out._counter[0]),)  # (tuples: no more work for the collector)
+            node = self._record(inputs, grad_inputs, values, value, params, counter)
+        out = Tensor._make(value, node, counter)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
@@ -140,10 +138,10 @@ class Primitive:
         return out
 
     def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
-                params: dict[str, Any]) -> Node | None:  # fmt: skip
+                params: dict[str, Any], counter: Any) -> Node | None:  # fmt: skip
         """A new node of ``inputs`` (Tensors or constants) keeping those of the ``values`` that the rules of
         ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has a rule.
-        The graph sees an operation's result by its node, a leaf or a constant as itself."""
+        ``counter`` is the version counter of the Tensor the node makes."""
         if value.dtype.kind == "c":
             raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
         key = (len(values), *grad_inputs)
@@ -152,13 +150,11 @@ class Primitive:
             return None
         for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
             values[i] = None
-        graph_inputs = tuple([x._graph_node if isinstance(x, Tensor) else x for x in inputs])
-        notes = []  # the version of each Tensor whose values a rule reads, to check before the rule runs
-        for i in watched:
-            x = inputs[i]
-            if isinstance(x, Tensor):
-                notes.append((i, x._counter, x._counter[0]))
-        return Node(self, graph_inputs, swept, tuple(values), value if keep_z else None, params, value, tuple(notes))
+        graph_inputs = []  # the graph sees an operation's result by its node, a leaf or a constant as itself
+        for x in inputs:
+            graph_inputs.append((x._node or x) if isinstance(x, Tensor) else x)
+        keep = value if keep_z else None
+        return Node(self, tuple(graph_inputs), swept, tuple(values), keep, params, value, watched, counter)
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:

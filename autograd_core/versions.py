@@ -3,15 +3,25 @@
 A rule reads the values its node kept (``node.args``, ``node.z``: what ``saves=`` declares). If one of them is
 changed in place before the sweep reaches the node (``a.mul_(2)``, ``p -= lr * p.grad``, ``x[0] = 5``), the rule
 would compute with the new value: a wrong gradient, silently. So, as in PyTorch, every tensor carries a version
-counter that each in-place change adds one to; a node notes the version of each tensor whose value it kept, and
-the sweep compares before it runs the node's rules.
+counter that each change in place moves on, and the sweep checks before it runs a node's rules.
 
-The counter is a one-element array of integers, ``tensor._counter = array("q", [n])`` (an array rather than a list
-because the cyclic garbage collector does not track it: a list per tensor doubled the collector's work on graphs of
-scalars), shared by the tensors that share memory: a view
-(``x[0]``, ``x.reshape(...)``, ``x.T``) and ``x.detach()`` hold their base's list, so a change through any of them
-counts for all. ``x.data`` and ``x.numpy()`` share the memory but not the counter: as in PyTorch, changes through
-them are not tracked. A value that no rule kept may change freely: only kept values are noted.
+The counter is a small array of integers (an array rather than a list because the cyclic garbage collector does
+not track it: a list per tensor doubled the collector's work on graphs of scalars):
+
+    counter[0]  the version: how many times the memory was changed in place (PyTorch's ``_version``)
+    counter[1]  when it was last changed, as a number of node.py's count: larger than the number of every node
+                made before the change, smaller than that of every node made after it (-1: never changed)
+    counter[2]  when it was changed the time before (for the error message)
+
+A node is numbered when it is made, so "a value it kept was changed after it was made" is one comparison,
+``counter[1] > node._number``, and recording a node notes nothing: the sweep finds the counters through the
+node's inputs (a leaf Tensor's ``_counter``; a step's ``node._counter``, the counter of the Tensor that step made)
+at the positions its rules read (``node.watched``; -1 for the output).
+
+Tensors that share memory share the counter: a view (``x[0]``, ``x.reshape(...)``, ``x.T``) and ``x.detach()``
+hold their base's, so a change through any of them counts for all. ``x.data`` and ``x.numpy()`` share the memory
+but not the counter: as in PyTorch, changes through them are not tracked. A value that no rule kept may change
+freely: only the values the rules read are watched.
 """
 
 from __future__ import annotations
@@ -19,8 +29,17 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-# A new tensor's counter, at version 0, is a copy of this (``ZERO[:]``).
-ZERO = array("q", (0,))
+from .node import next_number
+
+# A new tensor's counter, at version 0 and never changed, is a copy of this (``FRESH[:]``).
+FRESH = array("q", (0, -1, -1))
+
+
+def bump(counter: array) -> None:
+    """Count one change in place, made now."""
+    counter[0] += 1
+    counter[2] = counter[1]
+    counter[1] = next_number()
 
 
 def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
@@ -33,26 +52,20 @@ def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
     return None
 
 
-def carry_over(new: Any, version: int) -> None:
-    """``new``, made by an in-place change, becomes the changed tensor: its counter continues that tensor's count
-    (PyTorch's ``_version``), and its node's note of its output moves with it."""
-    new._counter[0] = version
-    node = new._node
-    if node is not None:
-        node.versions = tuple([(p, c, version if p < 0 else v) for p, c, v in node.versions])
-
-
-def stale(node: Any, position: int, counter: list[int], version: int) -> None:
-    """Raise: the value at ``position`` (an input, or -1 for the output) that ``node`` kept was at ``version`` when
-    the node was recorded and has been changed in place since (``counter`` says how often)."""
+def stale(node: Any, position: int, counter: array) -> None:
+    """Raise: the value at ``position`` (an input, or -1 for the output) that ``node`` kept has been changed in
+    place since the node was made."""
     if position < 0:
         what, shape = "its output", node.shape
     else:
         names = node.op.input_names(len(node.args))
         what, shape = f"its input {names[position]}", node.args[position].shape
+    version, before = counter[0], counter[2]
+    # the version when the node was made: one less, unless it was changed again since (then only a bound is known)
+    expected = f"{version - 1}" if before < node._number else f"{version - 2} or lower"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"{what}, of shape {tuple(shape)}, that the rule of {node.op.name} reads, is at version {counter[0]}; "
-        f"expected version {version} instead. Change a copy (x.clone()) instead of the value itself, or make "
+        f"{what}, of shape {tuple(shape)}, that the rule of {node.op.name} reads, is at version {version}; "
+        f"expected version {expected} instead. Change a copy (x.clone()) instead of the value itself, or make "
         "the change after the backward"
     )

@@ -308,6 +308,39 @@ def test_the_message_names_the_operation_the_value_the_shape_and_both_versions()
     assert "is at version 1; expected version 0" in message
 
 
+def test_a_value_changed_twice_since_the_step_names_the_versions_it_can() -> None:
+    """The counter keeps when its last two changes were made: with one change since the step the expected version
+    is exact; with two or more, the message says so rather than guess."""
+    w = ag.ones(3, requires_grad=True)
+    a = w * 2
+    before = a.exp()  # a at version 1: the change is older than the step, which is not stale
+    with ag.no_grad():
+        a.add_(1)
+    out = a.sin()  # made at version 1
+    with ag.no_grad():
+        a.mul_(2)
+        a.mul_(2)
+    with pytest.raises(RuntimeError) as err:
+        out.sum().backward(retain_graph=True)
+    assert "is at version 3; expected version 1 or lower" in str(err.value)
+    before.sum().backward()  # exp keeps its output, not a: no change it reads
+    np.testing.assert_allclose(w.grad.numpy(), 2 * np.exp(2.0))
+
+
+def test_a_change_made_before_a_step_is_not_held_against_it() -> None:
+    a = ag.ones(3, requires_grad=True) * 1
+    with ag.no_grad():
+        a.mul_(3)
+    b = a.sin()  # reads a at version 1, after the change
+    c = a.cos()
+    c.sum().backward()
+    with ag.no_grad():
+        a.mul_(3)  # now b's value is stale, c is done
+    with pytest.raises(RuntimeError, match=INPLACE) as err:
+        b.sum().backward()
+    assert "is at version 2; expected version 1 instead" in str(err.value)
+
+
 def test_silently_wrong_gradient_regression() -> None:
     """Before the version counter: the sweep read the changed value, and the gradient was wrong without a word.
 

@@ -153,11 +153,12 @@ def _as_input(x: Tensor | np.ndarray) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(x, None)
 
 
-def _result(value: Any, node: Node) -> CompiledResult:
-    """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
+def _result(value: Any, node: Node, counter: Any) -> CompiledResult:
+    """A CompiledResult of ``value`` made by ``node``, with the version ``counter`` (what ``Tensor._make`` does for
+    a Tensor)."""
     t = Tensor.__new__(CompiledResult)
     t._value, t._grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
-    t._counter = versions.ZERO[:]  # its version counter
+    t._counter = counter
     return t
 
 
@@ -222,8 +223,9 @@ class Compiled:
                 results.append(Tensor._make(np.asarray(value), None))
             else:
                 value = np.asarray(value)
-                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {})
-                results.append(_result(value, node))
+                counter = versions.FRESH[:]
+                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, counter)
+                results.append(_result(value, node, counter))
         return results[0] if self.shape is None else self.shape(results)
 
 
