@@ -105,15 +105,18 @@ class Primitive:
                 break
         else:  # numbers only, as in the rules of an ordinary backward: numpy's result, and no graph
             return self.forward(*inputs, **params)
-        # the inputs' values for numpy, and the positions of those that require grad
-        values, grad_inputs = [], []
+        # the inputs' values for numpy; the graph's view of them (an operation's result by its node, a leaf or a
+        # constant as itself); and the positions of those that require grad
+        values, graph_inputs, grad_inputs = [], [], []
         for i, x in enumerate(inputs):
             if isinstance(x, Tensor):
                 values.append(x._value)
+                graph_inputs.append(x._node or x)
                 if x.requires_grad:
                     grad_inputs.append(i)
             else:
                 values.append(x)
+                graph_inputs.append(x)
         try:
             value = self.forward(*values, **params)
         except ShapeError:
@@ -129,7 +132,7 @@ class Primitive:
         counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH[:]
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            node = self._record(inputs, grad_inputs, values, value, params, counter)
+            node = self._record(graph_inputs, grad_inputs, values, value, params, counter)
         out = Tensor._make(value, node, counter)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
@@ -137,9 +140,9 @@ class Primitive:
             recording.tracer.record(self, inputs, params, out)
         return out
 
-    def _record(self, inputs: Sequence[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
+    def _record(self, graph_inputs: list[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
                 params: dict[str, Any], counter: Any) -> Node | None:  # fmt: skip
-        """A new node of ``inputs`` (Tensors or constants) keeping those of the ``values`` that the rules of
+        """A new node of ``graph_inputs`` (steps, leaves and constants) keeping those of the ``values`` that the rules of
         ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has a rule.
         ``counter`` is the version counter of the Tensor the node makes."""
         if value.dtype.kind == "c":
@@ -150,9 +153,6 @@ class Primitive:
             return None
         for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
             values[i] = None
-        graph_inputs = []  # the graph sees an operation's result by its node, a leaf or a constant as itself
-        for x in inputs:
-            graph_inputs.append((x._node or x) if isinstance(x, Tensor) else x)
         keep = value if keep_z else None
         return Node(self, tuple(graph_inputs), swept, tuple(values), keep, params, value, watched, counter)
 

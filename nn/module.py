@@ -122,8 +122,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); subclasses of nn.Module define one")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # ag.compile records a function anew when a module's mode changes, or a parameter, buffer or sub-module
-        ag.compiler.guard(self, "training", *self._parameters, *self._buffers, *self._modules)
+        if ag.compiler.recording_here():  # a function is recorded anew when the module's mode or its parts change
+            ag.compiler.guard(self, "training", *self._parameters, *self._buffers, *self._modules)
         name = self._scope_name
         if name is None:
             if self._modules:  # the model itself: its layers' scopes are their paths, "0", "encoder.fc1"

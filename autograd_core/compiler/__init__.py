@@ -11,6 +11,6 @@ The pieces, in the order a first call uses them:
 * ``compiled.py`` — ``compile(fn)``: picks the program for a call's signature and runs it as one node of the graph.
 """
 
-from .recording import CompileError, guard
+from .recording import CompileError, guard, recording_here
 
-__all__ = ["CompileError", "guard"]
+__all__ = ["CompileError", "guard", "recording_here"]

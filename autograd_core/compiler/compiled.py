@@ -213,7 +213,7 @@ class Compiled:
         arrays = [x._value for x in inputs]
         outputs, saved = self.generated.forward(*arrays, self.generated.forward_constants)
         call = Call(self, outputs, saved)
-        node_inputs, values = (*inputs, call), (*arrays, call)
+        node_inputs, values = (*[x._graph_node for x in inputs], call), (*arrays, call)
         results = []
         for k, value in enumerate(outputs):
             source, op = self.returns_input[k], self.ops[k]
