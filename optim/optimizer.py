@@ -138,8 +138,9 @@ class Optimizer:
         with ag.no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad.numpy(), self.state.setdefault(p, {}), group)
+                    grad = p.grad
+                    if grad is not None:
+                        self._update(p, grad.numpy(), self.state.setdefault(p, {}), group)
         return loss
 
     def _check_grad_shapes(self) -> None:
@@ -151,10 +152,11 @@ class Optimizer:
         index = 0
         for g, group in enumerate(self.param_groups):
             for p in group["params"]:
-                if p.grad is not None and p.grad.shape != p.shape:
+                grad = p.grad
+                if grad is not None and grad.shape != p.shape:
                     raise ShapeError(
                         f"{type(self).__name__}.step: parameter {index} (group {g}, shape {p.shape}) has a .grad of "
-                        f"shape {p.grad.shape}; a gradient must have its parameter's shape"
+                        f"shape {grad.shape}; a gradient must have its parameter's shape"
                     )
                 index += 1
 
