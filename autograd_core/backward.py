@@ -243,14 +243,15 @@ def _accumulate(leaf: Tensor, g: Any) -> None:
     grad = leaf._grad
     if isinstance(g, Tensor):  # create_graph: g is a graph
         if grad is None:
-            leaf._grad = Tensor._make(np.array(g._value, dtype=leaf.dtype), g._node)
+            # a copy that stands for g on g's node: so it shares g's version counter (as PyTorch's .grad is g)
+            leaf._grad = Tensor._make(np.array(g._value, dtype=leaf.dtype), g._node, versions.own(g))
         else:
             leaf._grad = grad + g
     elif grad is None:
         leaf._grad = Tensor._make(np.array(g, dtype=leaf.dtype), None)
     else:
         grad._value += g
-        versions.bump(grad._counter)  # a change in place, as any other
+        versions.bump(grad)  # a change in place, as any other
 
 
 def _seed(output: Tensor, grad: Any, create_graph: bool, what: str) -> Any:

@@ -46,8 +46,11 @@ def recorded(tensor: Any, operands: tuple[Any, ...]) -> bool:
         node = tensor._node
         if node is None:
             raise RuntimeError(LEAF)
-        # a leaf Tensor among the inputs (a Tensor with no _node; steps and constants have none) sharing the memory
-        if any(getattr(x, "_node", False) is None and x._counter is tensor._counter for x in node.inputs or ()):
+        # a view holds its base's counter: a leaf Tensor among the inputs (with no _node, which steps and constants
+        # lack) holding this tensor's
+        counter = tensor._counter
+        if counter is not versions.FRESH and any(getattr(x, "_node", False) is None and x._counter is counter
+                                                 for x in node.inputs or ()):  # fmt: skip
             raise RuntimeError(VIEW_OF_LEAF)
         return True
     return any(getattr(x, "requires_grad", False) for x in operands)
@@ -83,13 +86,13 @@ def rebase(name: str, tensor: Any, compute: Callable[[], Any]) -> Any:
     do, because the tensor's counter moves on first. The tensor then holds the new array, with a counter of its
     own (continuing the count), so that later changes of it do not count against the old value.
     """
-    versions.bump(tensor._counter)  # first: the node that reads the old value now is made after the change
+    versions.bump(tensor)  # first: the node that reads the old value now is made after the change
     new = compute()
     _fits(name, tensor, new.shape)
     _holds(name, tensor, new.dtype)
     if new.dtype != tensor.dtype:
         new = new.astype(tensor.dtype)
-    new._counter[0] = tensor._counter[0]  # the new counter goes on with the count (PyTorch's _version)
+    versions.own(new)[0] = tensor._counter[0]  # the new counter goes on with the count (PyTorch's _version)
     tensor._value, tensor._node, tensor._counter = new._value, new._node, new._counter
     tensor.requires_grad = new.requires_grad
     return tensor
@@ -107,7 +110,7 @@ def write(name: str, tensor: Any, values: Any, computed: bool = True) -> Any:
         np.copyto(tensor._value, values, casting="unsafe")
     except ValueError as err:  # a read-only array: a broadcast view, or numpy's
         raise RuntimeError(f"{name}: cannot write into this tensor's memory ({err})") from None
-    versions.bump(tensor._counter)
+    versions.bump(tensor)
     return tensor
 
 
@@ -140,7 +143,7 @@ def arithmetic(name: str, tensor: Any, ufunc: np.ufunc, compute: Callable[[], An
         _fits(name, tensor, result.shape)
         _holds(name, tensor, result.dtype)
         raise
-    versions.bump(tensor._counter)
+    versions.bump(tensor)
     return tensor
 
 
@@ -151,4 +154,4 @@ def setitem(tensor: Any, index: Any, value: Any, assign: Callable[..., Any]) -> 
         rebase("setitem", tensor, lambda: assign(tensor, value, index=index))
         return
     tensor._value[index] = getattr(value, "_value", value)
-    versions.bump(tensor._counter)
+    versions.bump(tensor)

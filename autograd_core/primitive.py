@@ -129,7 +129,7 @@ class Primitive:
                 and "dtype" not in params:  # PyTorch's promotion, not numpy's (float64 work skips it at the first test)
             value = value.astype(promoted(values))
         # the output's version counter (versions.py): a view of an input's memory shares that input's
-        counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH[:]
+        counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
             node = self._record(graph_inputs, grad_inputs, values, value, params, counter)

@@ -117,19 +117,19 @@ class Tensor:
         self._node: Node | None = None
         self._hooks: list[Any] | None = None
         self._number = next_number()  # as a node's (node.py); a copy keeps it, which orders it as well
-        self._counter = versions.FRESH[:]  # the version counter: one more for each change in place (versions.py)
+        self._counter = versions.FRESH  # the version counter: one more for each change in place (versions.py)
 
     @staticmethod
-    def _make(value: np.ndarray, node: Node | None, counter: Any = None) -> Tensor:
+    def _make(value: np.ndarray, node: Node | None, counter: Any = versions.FRESH) -> Tensor:
         """A Tensor of ``value`` made by ``node`` (None: a leaf that does not require grad), with the version
-        ``counter`` (None: a new one), without the checks of ``__init__``: the hot path of every operation."""
+        ``counter`` (versions.py), without the checks of ``__init__``: the hot path of every operation."""
         t = Tensor.__new__(Tensor)
         t._value = value
         t._grad = None
         t._name = None
         t._node = node
         t._hooks = None
-        t._counter = versions.FRESH[:] if counter is None else counter
+        t._counter = counter
         t.requires_grad = node is not None
         if node is None:  # a leaf may be made to require grad: then it is a node of the graph, numbered as one
             t._number = next_number()
@@ -247,7 +247,7 @@ class Tensor:
         """The same value as a new leaf that does not require grad: the graph stops here. It shares the memory and
         the version counter, so a change in place through either counts for both."""
         leaf = Tensor._make(self._value, None)
-        leaf._counter = self._counter
+        leaf._counter = versions.own(self)
         return leaf
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

@@ -5,8 +5,7 @@ changed in place before the sweep reaches the node (``a.mul_(2)``, ``p -= lr * p
 would compute with the new value: a wrong gradient, silently. So, as in PyTorch, every tensor carries a version
 counter that each change in place moves on, and the sweep checks before it runs a node's rules.
 
-The counter is a small array of integers (an array rather than a list because the cyclic garbage collector does
-not track it: a list per tensor doubled the collector's work on graphs of scalars):
+The counter is three integers:
 
     counter[0]  the version: how many times the memory was changed in place (PyTorch's ``_version``)
     counter[1]  when it was last changed, as a number of node.py's count: larger than the number of every node
@@ -17,6 +16,11 @@ A node is numbered when it is made, so "a value it kept was changed after it was
 ``counter[1] > node._number``, and recording a node notes nothing: the sweep finds the counters through the
 node's inputs (a leaf Tensor's ``_counter``; a step's ``node._counter``, the counter of the Tensor that step made)
 at the positions its rules read (``node.watched``; -1 for the output).
+
+Most tensors are never changed in place, so they all hold one counter, ``FRESH``: a tuple, which costs an
+operation nothing to make and cannot be written. Before its first change in place, or its first view, a tensor
+gets a counter of its own (``own``: an array, which the cyclic garbage collector need not track), and so does
+the node that made it.
 
 Tensors that share memory share the counter: a view (``x[0]``, ``x.reshape(...)``, ``x.T``) and ``x.detach()``
 hold their base's, so a change through any of them counts for all. ``x.data`` and ``x.numpy()`` share the memory
@@ -31,12 +35,24 @@ from typing import Any
 
 from .node import next_number
 
-# A new tensor's counter, at version 0 and never changed, is a copy of this (``FRESH[:]``).
-FRESH = array("q", (0, -1, -1))
+# The counter of every tensor never changed in place and sharing its memory with no other tensor.
+FRESH = (0, -1, -1)
 
 
-def bump(counter: array) -> None:
-    """Count one change in place, made now."""
+def own(tensor: Any) -> array:
+    """The tensor's own counter, made from ``FRESH`` the first time it is needed (a change in place, a view), for
+    the tensor and for the node that made it (node.py): the nodes that read its value find it there."""
+    counter = tensor._counter
+    if counter is FRESH:
+        counter = tensor._counter = array("q", FRESH)
+        if tensor._node is not None:
+            tensor._node._counter = counter
+    return counter
+
+
+def bump(tensor: Any) -> None:
+    """Count one change in place of the tensor's memory, made now."""
+    counter = own(tensor)
     counter[0] += 1
     counter[2] = counter[1]
     counter[1] = next_number()
@@ -46,9 +62,9 @@ def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
     """The counter of the input whose memory ``value`` (a numpy view) shares, or None: views share counters."""
     base = value.base
     for x in inputs:
-        counter = getattr(x, "_counter", None)
-        if counter is not None and (x._value is base or x._value.base is base):
-            return counter
+        memory = getattr(x, "_value", None)  # a Tensor's
+        if memory is not None and (memory is base or memory.base is base):
+            return own(x)
     return None
 
 

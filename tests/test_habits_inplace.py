@@ -341,6 +341,29 @@ def test_a_change_made_before_a_step_is_not_held_against_it() -> None:
     assert "is at version 2; expected version 1 instead" in str(err.value)
 
 
+def test_fresh_tensors_share_nothing_but_their_first_count() -> None:
+    """Every tensor starts on one shared, unwritable counter (versions.FRESH); a change gives it its own, and the
+    others stay at version 0."""
+    a, b = ag.ones(3), ag.ones(3)
+    c = a + b
+    a.add_(1)
+    c.mul_(2)
+    assert (a._version, b._version, c._version) == (1, 0, 1)
+    assert ag.ones(2)._version == 0
+
+
+def test_a_grad_with_create_graph_is_watched_as_its_node_output() -> None:
+    """backward(create_graph=True) leaves a .grad on the adjoint's node; a step that kept it sees a change of it."""
+    for lib in (torch, ag):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        (x**3).sum().backward(create_graph=True)
+        square = (x.grad * x.grad).sum()  # keeps x.grad (3x^2) for its rule
+        with lib.no_grad():
+            x.grad.zero_()
+        with pytest.raises(RuntimeError, match=INPLACE):
+            square.backward()
+
+
 def test_silently_wrong_gradient_regression() -> None:
     """Before the version counter: the sweep read the changed value, and the gradient was wrong without a word.
 

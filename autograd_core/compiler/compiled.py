@@ -153,12 +153,11 @@ def _as_input(x: Tensor | np.ndarray) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(x, None)
 
 
-def _result(value: Any, node: Node, counter: Any) -> CompiledResult:
-    """A CompiledResult of ``value`` made by ``node``, with the version ``counter`` (what ``Tensor._make`` does for
-    a Tensor)."""
+def _result(value: Any, node: Node) -> CompiledResult:
+    """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
     t = Tensor.__new__(CompiledResult)
     t._value, t._grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
-    t._counter = counter
+    t._counter = versions.FRESH  # never changed in place yet
     return t
 
 
@@ -223,9 +222,8 @@ class Compiled:
                 results.append(Tensor._make(np.asarray(value), None))
             else:
                 value = np.asarray(value)
-                counter = versions.FRESH[:]
-                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, counter)
-                results.append(_result(value, node, counter))
+                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, versions.FRESH)
+                results.append(_result(value, node))
         return results[0] if self.shape is None else self.shape(results)
 
 
