@@ -138,10 +138,8 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
-        for i in node.watched:  # no value the rules read was changed in place after the node was made (versions.py)
-            x = node.inputs[i] if i >= 0 else node
-            if isinstance(x, _GRAPH_NODE) and x._counter[1] > node._number:
-                versions.stale(node, i, x._counter)
+        if node._number < versions.last_change:  # something changed in place since the node was made: what it reads?
+            versions.check(node)
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False
         for i in node.grad_inputs:

@@ -38,6 +38,9 @@ from .node import next_number
 # The counter of every tensor never changed in place and sharing its memory with no other tensor.
 FRESH = (0, -1, -1)
 
+# When the latest change in place, of any tensor, was made: a node made after it has nothing to check.
+last_change = -1
+
 
 def own(tensor: Any) -> array:
     """The tensor's own counter, made from ``FRESH`` the first time it is needed (a change in place, a view), for
@@ -52,10 +55,21 @@ def own(tensor: Any) -> array:
 
 def bump(tensor: Any) -> None:
     """Count one change in place of the tensor's memory, made now."""
+    global last_change
     counter = own(tensor)
     counter[0] += 1
     counter[2] = counter[1]
-    counter[1] = next_number()
+    counter[1] = last_change = next_number()
+
+
+def check(node: Any) -> None:
+    """Raise if a value that ``node``'s rules read was changed in place after the node was made (the sweep calls
+    this only for a node older than the latest change)."""
+    for i in node.watched:
+        x = node.inputs[i] if i >= 0 else node  # a step (its output's counter) or a Tensor; constants have none
+        counter = getattr(x, "_counter", FRESH)
+        if counter[1] > node._number:
+            stale(node, i, counter)
 
 
 def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
