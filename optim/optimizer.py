@@ -134,31 +134,33 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model, calls ``backward()`` and returns the loss.
         """
         loss = self._evaluate(closure) if closure is not None else None
-        self._check_grad_shapes()
+        updates = self._gradients()
         with ag.no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is not None:
-                        self._update(p, grad.numpy(), self.state.setdefault(p, {}), group)
+            for p, grad, group in updates:
+                self._update(p, grad, self.state.setdefault(p, {}), group)
         return loss
 
-    def _check_grad_shapes(self) -> None:
-        """Every ``.grad`` must have its parameter's shape, checked before any parameter moves.
+    def _gradients(self) -> list[tuple[Tensor, np.ndarray, ParamGroup]]:
+        """Each parameter that has a ``.grad``, with the gradient's array and the parameter's group. Every
+        ``.grad`` must have its parameter's shape, checked before any parameter moves.
 
         A gradient set by hand or returned by a hook may have another shape; numpy would broadcast it into the
         update (a (1,) gradient moving every weight alike) or fail halfway through the step.
         """
-        index = 0
+        found, index = [], 0
         for g, group in enumerate(self.param_groups):
             for p in group["params"]:
                 grad = p.grad
-                if grad is not None and grad.shape != p.shape:
-                    raise ShapeError(
-                        f"{type(self).__name__}.step: parameter {index} (group {g}, shape {p.shape}) has a .grad of "
-                        f"shape {grad.shape}; a gradient must have its parameter's shape"
-                    )
+                if grad is not None:
+                    grad = grad.numpy()
+                    if grad.shape != p.shape:
+                        raise ShapeError(
+                            f"{type(self).__name__}.step: parameter {index} (group {g}, shape {p.shape}) has a .grad "
+                            f"of shape {grad.shape}; a gradient must have its parameter's shape"
+                        )
+                    found.append((p, grad, group))
                 index += 1
+        return found
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any], group: ParamGroup) -> None:
         """Change ``p`` in place from its gradient ``grad`` (an array), its ``state`` and its ``group``'s settings."""
