@@ -31,7 +31,7 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from .scopes import state as scopes
+from . import scopes
 
 # Every node (and every leaf Tensor) is numbered when it is made. A node is always made after its inputs, so the
 # numbers order the graph: the sweep visits the newest node first, and then always finds a node's uses swept.
@@ -59,7 +59,7 @@ class Node:
         self.shape: tuple[int, ...] = value.shape
         self.dtype = value.dtype
         self.name: str | None = None
-        self.scope: str | None = scopes.path
+        self.scope: str | None = scopes.state.path if scopes.open_anywhere else None
         self._hooks: list[Any] | None = None  # register_hook's functions, called on the node's complete adjoint
         self.origin: tuple[int, str] | None = None  # (trace step, user's line), recorded under detect_anomaly
         self._number = next_number()

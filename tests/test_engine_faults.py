@@ -42,6 +42,30 @@ def test_two_threads_running_models_each_name_their_own_nodes() -> None:
     assert ag.current_scope() is None
 
 
+def test_a_scope_open_in_another_thread_names_no_node_here() -> None:
+    """A node outside every scope of its own thread has none, while another thread has one open (the engine skips
+    the lookup only while no thread has a scope open)."""
+    opened, done = threading.Event(), threading.Event()
+
+    def hold_a_scope() -> None:
+        with ag.name_scope("other"):
+            opened.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=hold_a_scope)
+    thread.start()
+    opened.wait(10)
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert (x * 2).grad_fn.scope is None
+    with ag.name_scope("here"):
+        assert (x * 2).grad_fn.scope == "here"
+    done.set()
+    thread.join()
+    with ag.name_scope("after"):
+        assert (x * 2).grad_fn.scope == "after"
+    assert (x * 2).grad_fn.scope is None
+
+
 def test_retain_grad_makes_no_reference_cycle() -> None:
     gc.disable()  # what is freed must be freed by reference counts alone
     try:
