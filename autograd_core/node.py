@@ -49,7 +49,8 @@ class Node:
     requires_grad = True  # every node lies on a path from an input that requires grad
 
     def __init__(self, op: Any, inputs: tuple[Any, ...], grad_inputs: tuple[int, ...], args: tuple[Any, ...],
-                 z: Any, params: dict[str, Any], value: Any, watched: tuple[int, ...], counter: Any) -> None:  # fmt: skip
+                 z: Any, params: dict[str, Any], value: Any, watched: tuple[int, ...],
+                 counter: Any) -> None:  # fmt: skip
         self.op = op
         self.inputs: tuple[Any, ...] | None = inputs
         self.grad_inputs = grad_inputs

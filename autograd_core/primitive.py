@@ -142,9 +142,9 @@ class Primitive:
 
     def _record(self, graph_inputs: list[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
                 params: dict[str, Any], counter: Any) -> Node | None:  # fmt: skip
-        """A new node of ``graph_inputs`` (steps, leaves and constants) keeping those of the ``values`` that the rules of
-        ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has a rule.
-        ``counter`` is the version counter of the Tensor the node makes."""
+        """A new node of ``graph_inputs`` (steps, leaves and constants) keeping those of the ``values`` that the
+        rules of ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has
+        a rule. ``counter`` is the version counter of the Tensor the node makes."""
         if value.dtype.kind == "c":
             raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
         key = (len(values), *grad_inputs)
