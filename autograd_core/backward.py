@@ -138,13 +138,13 @@ def sweep(order: list[GraphNode], seeds: dict[GraphNode, Any], retain_graph: boo
             if node in wanted:
                 continue  # (only its own adjoint was asked for)
             raise RuntimeError(FREED)
-        if node._number < versions.last_change:  # something changed in place since the node was made: what it reads?
-            versions.check(node)
         z, args = _as_tensors(node) if create_graph else (node.z, node.args)
         passed = False
         for i in node.grad_inputs:
             x = node.inputs[i]
             if x in in_order:
+                if not passed and node._number < versions.last_change:  # a change in place since the node was made:
+                    versions.check(node)  # not of a value its rules are about to read? (versions.py)
                 # g^T dz/dx, by the primitive's rule for input i (checked to record a graph under create_graph)
                 gx = _recorded_vjp(node, i, g, z, args) if create_graph else node.op.vjps[i](g, z, *args, **node.params)
                 if gx.shape != x.shape:
@@ -235,14 +235,14 @@ def _run_hooks(node: GraphNode, g: Any, create_graph: bool) -> Any:
 
 def _accumulate(leaf: Tensor, g: Any) -> None:
     """``leaf.grad += g``. The first gradient is a new Tensor over a new array: never one that another input's
-    adjoint or the caller's seed shares (add hands the same adjoint to both of its inputs); under create_graph it
-    keeps g's node, so that it can be differentiated again. Later ones add into it: in place for an ordinary
+    adjoint or the caller's seed shares (add hands the same adjoint to both of its inputs); under create_graph a
+    recorded copy of g, so that it can be differentiated again. Later ones add into it: in place for an ordinary
     backward (as PyTorch's), recorded under create_graph."""
     grad = leaf._grad
     if isinstance(g, Tensor):  # create_graph: g is a graph
         if grad is None:
-            # a copy that stands for g on g's node: so it shares g's version counter (as PyTorch's .grad is g)
-            leaf._grad = Tensor._make(np.array(g._value, dtype=leaf.dtype), g._node, versions.own(g))
+            with enable_grad():  # a recorded copy, as PyTorch's: a node, and a version counter, of its own
+                leaf._grad = P.clone(g if g.dtype == leaf.dtype else g.to(leaf.dtype))
         else:
             leaf._grad = grad + g
     elif grad is None:

@@ -46,8 +46,8 @@ def recorded(tensor: Any, operands: tuple[Any, ...]) -> bool:
         node = tensor._node
         if node is None:
             raise RuntimeError(LEAF)
-        # a view holds its base's counter: a leaf Tensor among the inputs (with no _node, which steps and constants
-        # lack) holding this tensor's
+        # a view holds its base's counter: is one of the inputs a leaf Tensor (its _node is None; getattr gives
+        # False for steps and constants, which have no _node) that holds this tensor's?
         counter = tensor._counter
         if counter is not versions.FRESH and any(getattr(x, "_node", False) is None and x._counter is counter
                                                  for x in node.inputs or ()):  # fmt: skip

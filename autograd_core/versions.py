@@ -8,8 +8,8 @@ counter that each change in place moves on, and the sweep checks before it runs 
 The counter is three integers:
 
     counter[0]  the version: how many times the memory was changed in place (PyTorch's ``_version``)
-    counter[1]  when it was last changed, as a number of node.py's count: larger than the number of every node
-                made before the change, smaller than that of every node made after it (-1: never changed)
+    counter[1]  when it was last changed: a number from the count that numbers the nodes (node.py), larger
+                than every node made before the change, smaller than every node made after it (-1: never)
     counter[2]  when it was changed the time before (for the error message)
 
 A node is numbered when it is made, so "a value it kept was changed after it was made" is one comparison,
@@ -35,7 +35,7 @@ from typing import Any
 
 from .node import next_number
 
-# The counter of every tensor never changed in place and sharing its memory with no other tensor.
+# The counter of every tensor whose memory was never changed in place nor viewed by another tensor.
 FRESH = (0, -1, -1)
 
 # When the latest change in place, of any tensor, was made: a node made after it has nothing to check.
@@ -43,13 +43,18 @@ last_change = -1
 
 
 def own(tensor: Any) -> array:
-    """The tensor's own counter, made from ``FRESH`` the first time it is needed (a change in place, a view), for
-    the tensor and for the node that made it (node.py): the nodes that read its value find it there."""
+    """The tensor's own counter, made from ``FRESH`` the first time it is needed (a change in place, a view).
+
+    Every Tensor that stands for a node's output holds the node's counter (the user's Tensor, and those a
+    ``create_graph`` sweep or a compiled call makes for the same value): the node's, when it already has one of its
+    own, is adopted; a new one is given to the node too, where the nodes that read the value find it."""
     counter = tensor._counter
     if counter is FRESH:
-        counter = tensor._counter = array("q", FRESH)
-        if tensor._node is not None:
-            tensor._node._counter = counter
+        node = tensor._node
+        counter = node._counter if node is not None and node._counter is not FRESH else array("q", FRESH)
+        tensor._counter = counter
+        if node is not None:
+            node._counter = counter
     return counter
 
 

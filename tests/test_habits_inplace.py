@@ -364,6 +364,73 @@ def test_a_grad_with_create_graph_is_watched_as_its_node_output() -> None:
             square.backward()
 
 
+def test_a_grad_with_create_graph_is_a_copy_of_its_own() -> None:
+    """x.grad after backward(create_graph=True) is a recorded copy (PyTorch's CopyBackwards): changing it in place
+    does not make the steps that kept the adjoint it was copied from stale."""
+    results = []
+    for lib in (torch, ag):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([0.5, 0.7, 0.9], requires_grad=True)
+        v = w.sin()
+        u = v * v  # keeps v, which add's rule hands on to x as its adjoint
+        (x + 0).backward(v, create_graph=True)
+        with lib.no_grad():
+            x.grad.zero_()
+        u.sum().backward()
+        results.append(np.asarray(w.grad.detach()))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_a_view_taken_by_a_rule_under_create_graph_counts_for_the_users_tensor() -> None:
+    """A second-order graph keeps h through a view that matmul's rule took of it (h.T); changing h itself must
+    still raise, as in torch: the Tensors that stand for one node share its counter."""
+    for lib in (torch, ag):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        W = lib.tensor([[0.1, 0.2], [0.3, 0.4]], requires_grad=True)
+        u = lib.tensor([[1.0, -1.0], [2.0, 0.5]], requires_grad=True)
+        h = W.sin()
+        (gx,) = (torch.autograd if lib is torch else ag).grad(((x @ h) * u).sum(), x, create_graph=True)
+        with lib.no_grad():
+            h.mul_(10)
+        with pytest.raises(RuntimeError, match=INPLACE):
+            gx.sum().backward()
+
+
+def test_grad_of_a_changed_step_itself_reads_nothing_of_it() -> None:
+    """ag.grad with respect to a step runs none of that step's rules, so a change of its output does not matter."""
+    grads = []
+    for lib in (torch, ag):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        t = x.exp()
+        s = (t * 2).sum()
+        with lib.no_grad():
+            t.mul_(3)
+        grads.append(np.asarray((torch.autograd if lib is torch else ag).grad(s, t)[0]))
+    np.testing.assert_array_equal(grads[1], grads[0])
+
+
+def test_compiled_calls_check_versions_like_the_sweep() -> None:
+    """A compiled call's own backward (over leaves) checks versions, and an output that is a view of an input
+    shares that input's counter."""
+    product = ag.compile(lambda x, w: (x * w).sum())
+    flat = ag.compile(lambda x: x.reshape(-1))
+    for _ in range(3):  # the first call records, the later ones run the generated code
+        x = ag.tensor([1.0, 2.0])
+        w = ag.tensor([1.0, 1.0], requires_grad=True)
+        y = product(x, w)
+        with ag.no_grad():
+            x.mul_(10)
+        with pytest.raises(RuntimeError, match=INPLACE):
+            y.backward()
+        base = ag.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True) * 1
+        v = flat(base)
+        out = (w.sum() * base).sum()  # keeps base
+        with ag.no_grad():
+            v.mul_(10)  # through the view
+        with pytest.raises(RuntimeError, match=INPLACE):
+            out.backward()
+
+
 def test_silently_wrong_gradient_regression() -> None:
     """Before the version counter: the sweep read the changed value, and the gradient was wrong without a word.
 

@@ -122,6 +122,8 @@ class CompiledResult(Tensor):
         node = self._node
         if create_graph or anomaly.enabled or node is None or node.freed or not _over_leaves(node):
             return super().backward(grad, retain_graph, create_graph)
+        if node._number < versions.last_change:  # as the sweep does: no value the program saved changed in place
+            versions.check(node)
         call: Call = node.args[-1]  # type: ignore[index]
         backward = call.compiled.program.backwards[call.compiled.output_of[node.op]]
         assert backward is not None
@@ -153,11 +155,12 @@ def _as_input(x: Tensor | np.ndarray) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(x, None)
 
 
-def _result(value: Any, node: Node) -> CompiledResult:
-    """A CompiledResult of ``value`` made by ``node`` (what ``Tensor._make`` does for a Tensor)."""
+def _result(value: Any, node: Node, counter: Any) -> CompiledResult:
+    """A CompiledResult of ``value`` made by ``node``, with the version ``counter`` (what ``Tensor._make`` does for
+    a Tensor)."""
     t = Tensor.__new__(CompiledResult)
     t._value, t._grad, t._name, t._node, t._hooks, t.requires_grad = value, None, None, node, None, True
-    t._counter = versions.FRESH  # never changed in place yet
+    t._counter = counter
     return t
 
 
@@ -189,6 +192,8 @@ class Compiled:
         vjps: list[Any] = [None] * (n + 1)  # the last input, the Call, has no derivative
         for j, (i, _) in enumerate(backward.gradients):
             vjps[i] = _rule(k, j)
+        # no saves=: the node keeps every input and the output, and a change of any of them in place raises at the
+        # backward, since the values the program saved for it may be any of them (versions.py)
         return Primitive(f"compiled {name}" + (f"[{k}]" if k else ""), COMPOSITE, _output_k(k), *vjps)
 
     def holds(self) -> bool:
@@ -221,9 +226,10 @@ class Compiled:
             elif op is None:
                 results.append(Tensor._make(np.asarray(value), None))
             else:
-                value = np.asarray(value)
-                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, versions.FRESH)
-                results.append(_result(value, node))
+                value = np.asarray(value)  # a view of an input's memory shares its version counter (versions.py)
+                counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
+                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, counter)
+                results.append(_result(value, node, counter))
         return results[0] if self.shape is None else self.shape(results)
 
 
