@@ -46,14 +46,26 @@ def recorded(tensor: Any, operands: tuple[Any, ...]) -> bool:
         node = tensor._node
         if node is None:
             raise RuntimeError(LEAF)
-        # a view holds its base's counter: is one of the inputs a leaf Tensor (its _node is None; getattr gives
-        # False for steps and constants, which have no _node) that holds this tensor's?
-        counter = tensor._counter
-        if counter is not versions.FRESH and any(getattr(x, "_node", False) is None and x._counter is counter
-                                                 for x in node.inputs or ()):  # fmt: skip
+        if _views_a_leaf(tensor):
             raise RuntimeError(VIEW_OF_LEAF)
         return True
     return any(getattr(x, "requires_grad", False) for x in operands)
+
+
+def _views_a_leaf(tensor: Any) -> bool:
+    """Whether ``tensor`` is a view (of a view ...) of a leaf: a view shares its base's counter, so the walk goes up
+    through the steps that hold the same counter until it meets a Tensor with no node holding it."""
+    counter = tensor._counter
+    if counter is versions.FRESH:  # a tensor that shares its memory holds a counter of its own
+        return False
+    steps = [tensor._node]
+    while steps:
+        for x in steps.pop().inputs or ():
+            if getattr(x, "_counter", None) is counter:  # the same memory: a leaf Tensor, or a step to go up from
+                if getattr(x, "_node", False) is None:  # (steps have no _node)
+                    return True
+                steps.append(x)
+    return False
 
 
 def _fits(name: str, tensor: Any, shape: tuple[int, ...]) -> None:

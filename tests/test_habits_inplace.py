@@ -431,6 +431,14 @@ def test_compiled_calls_check_versions_like_the_sweep() -> None:
             out.backward()
 
 
+@pytest.mark.parametrize("view", [lambda x: x.T[0], lambda x: x[0][0:1], lambda x: x.reshape(-1)[1:].view(-1)])
+def test_a_view_of_a_view_of_a_leaf_is_refused_as_torch_refuses_it(view: Callable[[Any], Any]) -> None:
+    for lib in (torch, ag):
+        x = lib.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            view(x).mul_(2)
+
+
 def test_silently_wrong_gradient_regression() -> None:
     """Before the version counter: the sweep read the changed value, and the gradient was wrong without a word.
 
