@@ -132,29 +132,21 @@ class Primitive:
         counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step
-            node = self._record(graph_inputs, grad_inputs, values, value, params, counter)
+            if value.dtype.kind == "c":
+                raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
+            key = (len(values), *grad_inputs)
+            keep_z, drop, swept, watched = self._kept.get(key) or self.kept(key)
+            if swept:  # (none, when the inputs that require grad have no rule: a condition, an index)
+                for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
+                    values[i] = None
+                keep = value if keep_z else None
+                node = Node(self, tuple(graph_inputs), swept, tuple(values), keep, params, value, watched, counter)
         out = Tensor._make(value, node, counter)
         if anomaly.enabled:
             anomaly.check_forward(out, self, inputs)
         if recording.tracer is not None:  # ag.compile is recording: every step counts, recorded in the graph or not
             recording.tracer.record(self, inputs, params, out)
         return out
-
-    def _record(self, graph_inputs: list[Any], grad_inputs: Sequence[int], values: list[Any], value: np.ndarray,
-                params: dict[str, Any], counter: Any) -> Node | None:  # fmt: skip
-        """A new node of ``graph_inputs`` (steps, leaves and constants) keeping those of the ``values`` that the
-        rules of ``grad_inputs`` read (the others are set to None in the list), or None when none of those inputs has
-        a rule. ``counter`` is the version counter of the Tensor the node makes."""
-        if value.dtype.kind == "c":
-            raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
-        key = (len(values), *grad_inputs)
-        keep_z, drop, swept, watched = self._kept.get(key) or self.kept(key)
-        if not swept:
-            return None
-        for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
-            values[i] = None
-        keep = value if keep_z else None
-        return Node(self, tuple(graph_inputs), swept, tuple(values), keep, params, value, watched, counter)
 
 
 def _check_definition(name: Any, kind: Any, forward: Any, vjps: tuple[Any, ...]) -> None:

@@ -228,7 +228,9 @@ class Compiled:
             else:
                 value = np.asarray(value)  # a view of an input's memory shares its version counter (versions.py)
                 counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
-                node = op._record(node_inputs, self.grad_positions[k], list(values), value, {}, counter)
+                # a node that keeps every input and the output (what a primitive with no saves= records)
+                _, _, swept, watched = op.kept((len(values), *self.grad_positions[k]))
+                node = Node(op, node_inputs, swept, values, value, {}, value, watched, counter)
                 results.append(_result(value, node, counter))
         return results[0] if self.shape is None else self.shape(results)
 
