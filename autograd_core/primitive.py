@@ -86,7 +86,10 @@ class Primitive:
         it keeps the output; which inputs it drops (no rule that will be called reads them); the inputs the sweep
         will call rules for (an input without a rule, a condition or an index, never gets an adjoint); and the
         positions whose values (not just shape or dtype) a rule reads, -1 for the output, watched for changes in
-        place (versions.py). Worked out once per key from ``saves``."""
+        place (versions.py). Worked out once per key from ``saves``, then looked up."""
+        found = self._kept.get(key)
+        if found is not None:
+            return found
         n, swept = key[0], tuple(i for i in key[1:] if i not in self._ruleless)
         if self.saves is None:
             found = (True, (), swept, (*range(n), -1))
@@ -135,7 +138,7 @@ class Primitive:
             if value.dtype.kind == "c":
                 raise TypeError(f"{self.name}: complex numbers are not supported; its result has dtype {value.dtype}")
             key = (len(values), *grad_inputs)
-            keep_z, drop, swept, watched = self._kept.get(key) or self.kept(key)
+            keep_z, drop, swept, watched = self._kept.get(key) or self.kept(key)  # (the lookup, without a call)
             if swept:  # (none, when the inputs that require grad have no rule: a condition, an index)
                 for i in drop:  # a value no rule reads is not kept: the user's Tensor alone decides how long it lives
                     values[i] = None
