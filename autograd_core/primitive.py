@@ -131,7 +131,8 @@ class Primitive:
         if value.dtype is _FLOAT64 and getattr(values[0], "dtype", None) is not _FLOAT64 and _widened(values) \
                 and "dtype" not in params:  # PyTorch's promotion, not numpy's (float64 work skips it at the first test)
             value = value.astype(promoted(values))
-        # the output's version counter (versions.py): a view of an input's memory shares that input's
+        # the output's version counter (versions.py): a view of an input's memory shares that input's (the test
+        # of .base first spares every other operation the call)
         counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
         node = None
         if grad_inputs and self.vjps and grad_mode.enabled:  # some input requires grad: record the step

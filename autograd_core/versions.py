@@ -80,6 +80,8 @@ def check(node: Any) -> None:
 def shared_with(value: Any, inputs: tuple[Any, ...]) -> Any:
     """The counter of the input whose memory ``value`` (a numpy view) shares, or None: views share counters."""
     base = value.base
+    if base is None:  # not a view
+        return None
     for x in inputs:
         memory = getattr(x, "_value", None)  # a Tensor's
         if memory is not None and (memory is base or memory.base is base):

@@ -227,7 +227,7 @@ class Compiled:
                 results.append(Tensor._make(np.asarray(value), None))
             else:
                 value = np.asarray(value)  # a view of an input's memory shares its version counter (versions.py)
-                counter = (value.base is not None and versions.shared_with(value, inputs)) or versions.FRESH
+                counter = versions.shared_with(value, inputs) or versions.FRESH
                 # a node that keeps every input and the output (what a primitive with no saves= records)
                 _, _, swept, watched = op.kept((len(values), *self.grad_positions[k]))
                 node = Node(op, node_inputs, swept, values, value, {}, value, watched, counter)
